@@ -1,0 +1,261 @@
+import type { Envelope } from '../ipc/envelope.js';
+import type { Link } from '../ipc/transports/link.js';
+import { BuildError, EngineError, toWireError } from '../errors.js';
+import type { EngineHandler } from './context.js';
+import { PendingRequest } from './pending.js';
+import type { Queue } from './queue.js';
+
+export interface EngineStats {
+  received: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** Requests lost with their web process (crash, exit). */
+  lostWithLink: number;
+  /** Replies put for an id that is not pending (already cancelled, or never seen): dropped. */
+  dropped: number;
+}
+
+export type EngineEvent =
+  | { type: 'dispatch'; id: string; route: string | undefined; replyTo: string; via: 'handler' | 'queue' }
+  | { type: 'link'; replyTo: string; up: boolean; lost: number };
+
+/**
+ * The main process's side: takes requests from every web process link, hands them to
+ * a registered handler or to the user's request queue, and routes each reply back over
+ * the link its request came from (seed-000 `reply_to`).
+ */
+export class Engine {
+  private readonly handlers = new Map<string, EngineHandler>();
+  private fallback: EngineHandler | undefined;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly links = new Set<Link>();
+  private listeners: ((e: EngineEvent) => void)[] = [];
+  readonly stats: EngineStats = { received: 0, completed: 0, failed: 0, cancelled: 0, lostWithLink: 0, dropped: 0 };
+
+  constructor(
+    readonly requestQ?: Queue<any>,
+    readonly responseQ?: Queue<any>,
+  ) {
+    responseQ?.setSink((item) => this.putResponse(item));
+  }
+
+  /**
+   * Registers an engine handler. `handle(fn)` serves every request that no named handler
+   * takes; `handle(name, fn)` serves forward routes whose `handler` is `name`.
+   */
+  handle(handler: EngineHandler): this;
+  handle(name: string, handler: EngineHandler): this;
+  handle(nameOrHandler: string | EngineHandler, maybe?: EngineHandler): this {
+    if (typeof nameOrHandler === 'function') {
+      this.fallback = nameOrHandler;
+      return this;
+    }
+    if (typeof maybe !== 'function') throw new BuildError(`engine.handle("${nameOrHandler}", fn): fn must be a function`);
+    this.handlers.set(nameOrHandler, maybe);
+    return this;
+  }
+
+  /** Names of the registered handlers (for the route table and config checks). */
+  get handlerNames(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  hasHandler(name: string): boolean {
+    return this.handlers.has(name) || !!this.fallback || !!this.requestQ;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Pending requests per web process (reply-to address). */
+  pendingByReplyTo(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of this.pending.values()) out[p.replyTo] = (out[p.replyTo] ?? 0) + 1;
+    return out;
+  }
+
+  onEvent(listener: (e: EngineEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Starts serving a web process's link; when it closes, its requests are failed and removed. */
+  attach(link: Link, replyTo = link.name): void {
+    this.links.add(link);
+    link.onMessage((e) => this.onEnvelope(link, e));
+    link.onClose(() => {
+      this.links.delete(link);
+      let lost = 0;
+      for (const p of [...this.pending.values()]) {
+        if (p.link === link) {
+          lost++;
+          p.abort('web process lost');
+        }
+      }
+      this.stats.lostWithLink += lost;
+      this.emit({ type: 'link', replyTo, up: false, lost });
+    });
+    this.emit({ type: 'link', replyTo, up: true, lost: 0 });
+  }
+
+  /** Fails a request taken from the request queue: the client gets the error's status. */
+  fail(id: string, error: unknown): void {
+    const p = this.pending.get(id);
+    if (!p) {
+      this.stats.dropped++;
+      return;
+    }
+    this.stats.failed++;
+    p.fail(toWireError(error));
+  }
+
+  /** The AbortSignal of a queued request: aborts when its client is gone or its deadline passed. */
+  signalFor(id: string): AbortSignal | undefined {
+    return this.pending.get(id)?.signal;
+  }
+
+  private emit(e: EngineEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private onEnvelope(link: Link, e: Envelope): void {
+    switch (e.kind) {
+      case 'request':
+        this.onRequest(link, e);
+        return;
+      case 'cancel': {
+        const p = this.pending.get(e.id);
+        if (p && p.link === link) {
+          this.stats.cancelled++;
+          p.abort('cancelled by the web process');
+        }
+        return;
+      }
+      case 'credit': {
+        const p = this.pending.get(e.id);
+        if (p && p.link === link) p.grant(e.window ?? 0);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onRequest(link: Link, e: Envelope): void {
+    this.stats.received++;
+    if (this.pending.has(e.id)) {
+      link.send({ kind: 'error', id: e.id, payload: toWireError(new EngineError(409, `A request with id "${e.id}" is already in progress`, 'DUPLICATE_ID')) });
+      return;
+    }
+    const p = new PendingRequest(e, link, (done) => {
+      if (this.pending.get(done.id) === done) this.pending.delete(done.id);
+    });
+    this.pending.set(p.id, p);
+    const handler = (p.route !== undefined ? this.handlers.get(p.route) : undefined) ?? this.fallback;
+    if (handler) {
+      this.emit({ type: 'dispatch', id: p.id, route: p.route, replyTo: p.replyTo, via: 'handler' });
+      this.run(handler, e.payload, p);
+      return;
+    }
+    if (this.requestQ) {
+      this.emit({ type: 'dispatch', id: p.id, route: p.route, replyTo: p.replyTo, via: 'queue' });
+      const payload = e.payload;
+      if (payload && typeof payload === 'object' && !Array.isArray(payload) && (payload as { id?: unknown }).id === undefined) {
+        (payload as { id: string }).id = p.id;
+      }
+      void this.requestQ.put(payload).catch((err) => p.fail(toWireError(err)));
+      return;
+    }
+    this.stats.failed++;
+    p.fail(toWireError(new EngineError(501, `No engine handler for "${p.route ?? '(default)'}"`, 'NO_HANDLER')));
+  }
+
+  private run(handler: EngineHandler, payload: unknown, p: PendingRequest): void {
+    let result: unknown;
+    try {
+      result = handler(payload, p);
+    } catch (err) {
+      this.failed(p, err);
+      return;
+    }
+    if (isAsyncIterable(result)) {
+      void this.drain(result, p);
+    } else if (isThenable(result)) {
+      result.then(
+        (value) => this.done(p, value),
+        (err) => this.failed(p, err),
+      );
+    } else {
+      this.done(p, result);
+    }
+  }
+
+  private async drain(iterable: AsyncIterable<unknown>, p: PendingRequest): Promise<void> {
+    const it = iterable[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        if (p.done) {
+          await it.return?.();
+          return;
+        }
+        await p.send(r.value);
+      }
+      if (p.isStream) p.endStream();
+      else p.reply(p.collected ?? []);
+      this.stats.completed++;
+    } catch (err) {
+      this.failed(p, err);
+    }
+  }
+
+  private done(p: PendingRequest, value: unknown): void {
+    if (p.done) {
+      this.stats.dropped++;
+      return;
+    }
+    this.stats.completed++;
+    if (p.isStream) p.endStream(value);
+    else p.reply(value === undefined && p.collected ? p.collected : value);
+  }
+
+  private failed(p: PendingRequest, err: unknown): void {
+    if (p.done) return;
+    this.stats.failed++;
+    p.fail(toWireError(err));
+  }
+
+  /** A put on the response queue: a reply, or a stream chunk when the request is a stream. */
+  private putResponse(item: unknown): Promise<void> | void {
+    const id = item && typeof item === 'object' ? (item as { id?: unknown }).id : undefined;
+    const p = id === undefined ? undefined : this.pending.get(String(id));
+    if (!p) {
+      this.stats.dropped++;
+      return;
+    }
+    if (item instanceof Error) {
+      this.failed(p, item);
+      return;
+    }
+    if (p.isStream) {
+      const final = (item as { isFinal?: unknown }).isFinal === true;
+      if (final) this.stats.completed++;
+      return p.enqueue(item, final);
+    }
+    this.stats.completed++;
+    p.reply(item);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return !!v && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
+  return !!v && typeof v === 'object' && typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+}

@@ -1,0 +1,127 @@
+import type { Envelope, Port } from '../ipc/envelope.js';
+import type { Link } from '../ipc/transports/link.js';
+import { ClientGoneError } from '../errors.js';
+import type { EngineContext } from './context.js';
+
+interface Outgoing {
+  chunk: unknown;
+  final: boolean;
+  resolve: () => void;
+}
+
+/**
+ * One request the engine is working on, remembered with the link its answer goes back
+ * on (the reply router's table row). It owns its abort controller and its stream credit.
+ */
+export class PendingRequest implements EngineContext {
+  readonly id: string;
+  readonly route: string | undefined;
+  readonly port: Port;
+  readonly replyTo: string;
+  readonly deadline: number | undefined;
+  readonly traceparent: string | undefined;
+  readonly isStream: boolean;
+  done = false;
+  /** Chunks a JSON caller receives as one array when the handler streams anyway. */
+  collected: unknown[] | undefined;
+  private controller: AbortController | undefined;
+  private credits: number;
+  private backlog: Outgoing[] = [];
+
+  constructor(
+    envelope: Envelope,
+    readonly link: Link,
+    private readonly onFinish: (p: PendingRequest) => void,
+  ) {
+    this.id = envelope.id;
+    this.route = envelope.route;
+    this.port = envelope.port ?? 'request';
+    this.replyTo = envelope.replyTo ?? 'unknown';
+    this.deadline = envelope.deadline;
+    this.traceparent = envelope.traceparent;
+    this.isStream = envelope.stream === true;
+    this.credits = envelope.window ?? Number.POSITIVE_INFINITY;
+  }
+
+  get signal(): AbortSignal {
+    // Created on first use: most handlers never look, and a controller per request costs.
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  send(chunk: unknown): Promise<void> {
+    return this.enqueue(chunk, false);
+  }
+
+  /** A stream chunk, or with `final` the last one (sent as `end`). */
+  enqueue(chunk: unknown, final: boolean): Promise<void> {
+    if (this.done) return Promise.resolve();
+    if (!this.isStream) {
+      (this.collected ??= []).push(chunk);
+      if (final) this.reply(this.collected);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.backlog.push({ chunk, final, resolve });
+      this.pump();
+    });
+  }
+
+  /** Ends the stream without a final chunk payload. */
+  endStream(payload?: unknown): void {
+    if (this.done) return;
+    if (this.backlog.length === 0) {
+      this.finish({ kind: 'end', id: this.id, payload });
+    } else {
+      void this.enqueue(payload, true);
+    }
+  }
+
+  grant(n: number): void {
+    this.credits += n;
+    this.pump();
+  }
+
+  reply(payload: unknown): void {
+    if (this.done) return;
+    if (this.isStream) {
+      this.endStream(payload);
+      return;
+    }
+    this.finish({ kind: 'response', id: this.id, payload });
+  }
+
+  fail(payload: unknown): void {
+    if (this.done) return;
+    this.finish({ kind: 'error', id: this.id, payload });
+  }
+
+  /** The web side cancelled (timeout, client gone) or its process was lost: abort, drop, forget. */
+  abort(reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    for (const o of this.backlog.splice(0)) o.resolve();
+    this.controller?.abort(new ClientGoneError(`Request ${this.id} cancelled: ${reason}`));
+    this.onFinish(this);
+  }
+
+  private pump(): void {
+    while (this.backlog.length > 0 && this.credits > 0 && !this.done) {
+      const o = this.backlog.shift()!;
+      if (o.final) {
+        this.finish({ kind: 'end', id: this.id, payload: o.chunk });
+      } else {
+        this.credits--;
+        this.link.send({ kind: 'chunk', id: this.id, payload: o.chunk });
+      }
+      o.resolve();
+    }
+  }
+
+  private finish(envelope: Envelope): void {
+    this.done = true;
+    for (const o of this.backlog.splice(0)) o.resolve();
+    this.link.send(envelope);
+    this.onFinish(this);
+  }
+}

@@ -1,0 +1,23 @@
+/** appinfra: HTTP APIs whose web server runs in its own process(es), the engine in the main one. */
+export { ServerBuilder, RouteConfigurer, SubprocessConfigurer, UvicornConfigurer } from './server/builder/index.js';
+export type { RouteOptions, ForwardOptions, RouterOptions, CorsOptions } from './server/builder/index.js';
+export { Server, SubprocessManager, type BoundAddress, type ForwardRequest, type ExitInfo } from './server/runtime/index.js';
+export { ApiConfig, UvicornConfig, IPCConfig, loadConfigFile, configFromObject } from './server/config/index.js';
+export type { ApiConfigInit, UvicornConfigInit, IPCConfigInit, LoadedConfig } from './server/config/index.js';
+export { IPCChannel, type SubmitOptions, type ChannelStats, type ChannelEvent } from './channel/index.js';
+export { Engine, Queue, type EngineContext, type EngineHandler, type GetOptions } from './engine/index.js';
+export { codecByName, jsonCodec, msgpackCodec, v8Codec, type Codec, type Envelope, type Port } from './ipc/index.js';
+export type { ForwardRoute, RouteModule, RouteSchema, ReplyMode, HttpMethod } from './server/routes.js';
+export {
+  AppinfraError,
+  ConfigError,
+  BuildError,
+  StateError,
+  OverloadedError,
+  ResponseTimeoutError,
+  ChannelClosedError,
+  ClientGoneError,
+  EngineError,
+  QueueEmptyError,
+  QueueClosedError,
+} from './errors.js';

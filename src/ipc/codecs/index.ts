@@ -1,0 +1,40 @@
+import { serialize, deserialize } from 'node:v8';
+import { Packr } from 'msgpackr';
+import type { Envelope } from '../envelope.js';
+import { ConfigError } from '../../errors.js';
+
+/** Turns envelopes into bytes and back. Chosen per server with `.subprocess.withCodec(name)`. */
+export interface Codec {
+  readonly name: string;
+  encode(envelope: Envelope): Buffer;
+  decode(bytes: Buffer): Envelope;
+}
+
+export const jsonCodec: Codec = {
+  name: 'json',
+  encode: (e) => Buffer.from(JSON.stringify(e)),
+  decode: (b) => JSON.parse(b.toString('utf8')) as Envelope,
+};
+
+// Records off: envelopes are small maps and the other side may be another runtime.
+const packr = new Packr({ useRecords: false, moreTypes: false });
+export const msgpackCodec: Codec = {
+  name: 'msgpack',
+  encode: (e) => packr.pack(e),
+  decode: (b) => packr.unpack(b) as Envelope,
+};
+
+/** V8 structured clone: carries Dates, Maps, typed arrays, at a CPU cost for small objects. */
+export const v8Codec: Codec = {
+  name: 'v8',
+  encode: (e) => serialize(e),
+  decode: (b) => deserialize(b) as Envelope,
+};
+
+const CODECS: Record<string, Codec> = { json: jsonCodec, msgpack: msgpackCodec, v8: v8Codec };
+
+export function codecByName(name: string): Codec {
+  const codec = CODECS[name];
+  if (!codec) throw new ConfigError(`Unknown codec "${name}": use one of ${Object.keys(CODECS).join(', ')}`);
+  return codec;
+}

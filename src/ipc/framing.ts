@@ -1,0 +1,64 @@
+/** Length-prefixed frames: a 4-byte big-endian length, then the body. */
+export const HEADER_BYTES = 4;
+
+export function frameHeader(length: number): Buffer {
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header.writeUInt32BE(length, 0);
+  return header;
+}
+
+/**
+ * Reassembles frames from a byte stream. Partial chunks are kept as a list and joined
+ * only when a whole frame is present, so large frames are not copied once per chunk.
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private need = -1;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Feeds bytes; calls `onFrame` for each whole frame. Throws on a frame over the limit. */
+  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.need < 0) {
+        if (this.buffered < HEADER_BYTES) return;
+        const head = this.take(HEADER_BYTES);
+        this.need = head.readUInt32BE(0);
+        if (this.need > this.maxFrameBytes) {
+          throw new Error(`frame of ${this.need} bytes exceeds the limit of ${this.maxFrameBytes}`);
+        }
+      }
+      if (this.buffered < this.need) return;
+      const frame = this.take(this.need);
+      this.need = -1;
+      onFrame(frame);
+    }
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      // Fast path: the frame lies within one chunk; slice, no copy.
+      const out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0]!;
+      const len = Math.min(c.length, n - off);
+      c.copy(out, off, 0, len);
+      off += len;
+      if (len === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(len);
+    }
+    this.buffered -= n;
+    return out;
+  }
+}

@@ -1,0 +1,25 @@
+import type { Envelope } from '../envelope.js';
+
+/**
+ * One side of a bidirectional, ordered envelope link. Transports differ only in how
+ * envelopes travel; everything above them (channel, engine) sees this interface.
+ */
+export interface Link {
+  readonly name: string;
+  /** Queues an envelope; delivery is in order. Throws nothing: a closed link drops and counts. */
+  send(envelope: Envelope): void;
+  /** Sets the single receiver of incoming envelopes. */
+  onMessage(handler: (envelope: Envelope) => void): void;
+  /** Called once when the link is gone (peer exited, socket closed, close() called). */
+  onClose(handler: (reason: string) => void): void;
+  readonly isOpen: boolean;
+  /** True while the underlying writer reports backpressure. */
+  readonly congested: boolean;
+  close(): void;
+}
+
+export interface LinkStats {
+  sent: number;
+  received: number;
+  droppedClosed: number;
+}

@@ -1,0 +1,197 @@
+import type { RouteShorthandOptions } from 'fastify';
+import { BuildError } from '../../errors.js';
+import {
+  type ExceptionHandlerSpec,
+  type ForwardRoute,
+  type HttpMethod,
+  type MiddlewareSpec,
+  type ReplyMode,
+  type RouteHandler,
+  type RouteSchema,
+  type RouterPlugin,
+  normaliseMethods,
+  toFastifyPath,
+} from '../routes.js';
+import type { ServerBuilder } from './server.js';
+
+export interface RouteOptions extends Omit<RouteShorthandOptions, 'schema'> {
+  /** Default `['GET']`. */
+  methods?: HttpMethod[] | Lowercase<HttpMethod>[] | string[];
+  /** JSON Schema of the 200 response body (FastAPI's `response_model`). */
+  responseModel?: unknown;
+  schema?: RouteSchema & Record<string, unknown>;
+  tags?: string[];
+  summary?: string;
+  description?: string;
+  [fastifyOption: string]: unknown;
+}
+
+export interface ForwardOptions {
+  /** Default `['GET']`. */
+  methods?: string[];
+  /** Engine handler name; defaults to the route path as written. */
+  handler?: string;
+  /** `json` (default) or `sse` (a stream of chunks as Server-Sent Events). */
+  reply?: ReplyMode;
+  schema?: RouteSchema;
+  responseModel?: unknown;
+  tags?: string[];
+  summary?: string;
+  description?: string;
+  status?: number;
+  /** Seconds. */
+  timeout?: number;
+}
+
+export interface RouterOptions {
+  prefix?: string;
+  tags?: string[];
+  /** JSON-serialisable options for a module router. */
+  options?: Record<string, unknown>;
+}
+
+export interface CorsOptions {
+  allowCredentials?: boolean;
+  /** Default `['*']`. */
+  allowMethods?: string[];
+  /** Default `['*']`. */
+  allowHeaders?: string[];
+}
+
+/** Focused builder for routes, routers, error handlers, middleware and CORS (seed `RouteConfigurer`). */
+export class RouteConfigurer {
+  constructor(private readonly parent: ServerBuilder) {}
+
+  /**
+   * An inline handler (Fastify's `(request, reply)`; its return value is sent as JSON).
+   * Runs in the process that serves HTTP, so direct mode only: in subprocess mode move it
+   * into a route module (`fromModule`) or forward it to the engine (`withForward`).
+   */
+  withRoute(path: string, handler: RouteHandler, options: RouteOptions = {}): this {
+    if (typeof handler !== 'function') {
+      throw new BuildError(`withRoute("${path}"): handler must be a function; to send the request to the engine use withForward("${path}", { handler: "name" })`);
+    }
+    const { methods, responseModel, tags, summary, description, schema, ...rest } = options;
+    const fullSchema: Record<string, unknown> = { ...(schema ?? {}) };
+    if (responseModel !== undefined) fullSchema.response = { 200: responseModel, ...((schema?.response as object) ?? {}) };
+    if (tags) fullSchema.tags = tags;
+    if (summary) fullSchema.summary = summary;
+    if (description) fullSchema.description = description;
+    this.parent._state.inlineRoutes.push({
+      path: toFastifyPath(path),
+      methods: normaliseMethods(methods, `withRoute("${path}")`),
+      handler,
+      options: { ...rest, schema: fullSchema },
+    });
+    return this;
+  }
+
+  /**
+   * A route with no user code in the web process: the request goes to the engine handler
+   * named `handler` (default: the path) and its answer comes back as JSON or SSE.
+   */
+  withForward(path: string, options: ForwardOptions = {}): this {
+    const where = `withForward("${path}")`;
+    const reply = options.reply ?? 'json';
+    if (reply !== 'json' && reply !== 'sse') throw new BuildError(`${where}: reply must be "json" or "sse", got ${JSON.stringify(reply)}`);
+    if (options.status !== undefined && !(Number.isInteger(options.status) && options.status >= 200 && options.status < 300)) {
+      throw new BuildError(`${where}: status must be a 2xx integer, got ${JSON.stringify(options.status)}`);
+    }
+    if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0)) {
+      throw new BuildError(`${where}: timeout must be a positive number of seconds, got ${JSON.stringify(options.timeout)}`);
+    }
+    const schema: RouteSchema = { ...(options.schema ?? {}) };
+    if (options.responseModel !== undefined) schema.response = { [options.status ?? 200]: options.responseModel, ...(schema.response ?? {}) };
+    const route: ForwardRoute = {
+      path: toFastifyPath(path),
+      methods: normaliseMethods(options.methods, where),
+      handler: options.handler ?? path,
+      reply,
+    };
+    if (Object.keys(schema).length > 0) route.schema = schema;
+    if (options.tags) route.tags = options.tags;
+    if (options.summary) route.summary = options.summary;
+    if (options.description) route.description = options.description;
+    if (options.status) route.status = options.status;
+    if (options.timeout) route.timeout = options.timeout;
+    this.parent._state.forwards.push(route);
+    return this;
+  }
+
+  /**
+   * A route module: a file the web process imports whose default export is a Fastify
+   * plugin `(app, { ipc }) => ...`; its handlers reach the engine through `ipc`
+   * (or `request.ipc`). Works in both modes.
+   */
+  fromModule(url: string | URL, options: RouterOptions = {}): this {
+    const href = url instanceof URL ? url.href : url;
+    if (typeof href !== 'string' || href.length === 0) throw new BuildError('fromModule(url): url must be a module URL or path');
+    const entry: { url: string; prefix?: string; tags?: string[]; options?: Record<string, unknown> } = { url: href };
+    if (options.prefix) entry.prefix = options.prefix;
+    if (options.tags) entry.tags = options.tags;
+    if (options.options) entry.options = options.options;
+    this.parent._state.modules.push(entry);
+    return this;
+  }
+
+  /**
+   * A Fastify plugin as a router (FastAPI's `include_router`), mounted under `prefix`;
+   * `tags` are added to each of its routes. A module URL works in both modes.
+   */
+  withRouter(router: RouterPlugin | string | URL, options: RouterOptions = {}): this {
+    if (typeof router === 'string' || router instanceof URL) return this.fromModule(router, options);
+    if (typeof router !== 'function') throw new BuildError('withRouter(router): router must be a Fastify plugin function or a module URL');
+    const entry: { plugin: RouterPlugin; prefix: string; tags?: string[] } = { plugin: router, prefix: options.prefix ?? '' };
+    if (options.tags) entry.tags = options.tags;
+    this.parent._state.routers.push(entry);
+    return this;
+  }
+
+  /** Maps errors of `errorClass` (and its subclasses) to a response; the first match wins. */
+  withExceptionHandler<E extends Error>(errorClass: new (...args: any[]) => E, handler: ExceptionHandlerSpec['handler']): this {
+    if (typeof errorClass !== 'function' || typeof handler !== 'function') {
+      throw new BuildError('withExceptionHandler(ErrorClass, handler): both must be functions');
+    }
+    this.parent._state.exceptionHandlers.push({ errorClass, handler });
+    return this;
+  }
+
+  /**
+   * Fastify-native middleware. `withMiddleware(plugin, options)` registers a Fastify
+   * plugin at the root (for example `@fastify/helmet`); `withMiddleware('onRequest', fn)`
+   * adds a hook for that lifecycle stage.
+   */
+  withMiddleware(pluginOrHook: RouterPlugin | Extract<MiddlewareSpec, { kind: 'hook' }>['hook'], optionsOrFn: Record<string, unknown> | ((...args: any[]) => unknown) = {}): this {
+    if (typeof pluginOrHook === 'string') {
+      if (typeof optionsOrFn !== 'function') throw new BuildError(`withMiddleware("${pluginOrHook}", fn): fn must be a function`);
+      const hooks = ['onRequest', 'preParsing', 'preValidation', 'preHandler', 'onSend', 'onResponse'];
+      if (!hooks.includes(pluginOrHook)) throw new BuildError(`withMiddleware: unknown hook "${pluginOrHook}"; use one of ${hooks.join(', ')}`);
+      this.parent._state.middleware.push({ kind: 'hook', hook: pluginOrHook, fn: optionsOrFn });
+      return this;
+    }
+    if (typeof pluginOrHook !== 'function') throw new BuildError('withMiddleware(plugin, options): plugin must be a Fastify plugin function');
+    this.parent._state.middleware.push({ kind: 'plugin', plugin: pluginOrHook, options: (optionsOrFn as Record<string, unknown>) ?? {} });
+    return this;
+  }
+
+  /** CORS through @fastify/cors, with the seed's defaults (`['*']` methods and headers). */
+  withCors(origins: string[], options: CorsOptions = {}): this {
+    if (!Array.isArray(origins) || origins.length === 0 || origins.some((o) => typeof o !== 'string')) {
+      throw new BuildError('withCors(origins): origins must be a non-empty list of origin strings, e.g. ["http://localhost:3000"]');
+    }
+    if (options.allowCredentials && origins.includes('*')) {
+      throw new BuildError('withCors: allowCredentials cannot be combined with origin "*"; list the origins explicitly');
+    }
+    this.parent._state.cors = {
+      origins,
+      allowCredentials: options.allowCredentials ?? false,
+      allowMethods: options.allowMethods ?? ['*'],
+      allowHeaders: options.allowHeaders ?? ['*'],
+    };
+    return this;
+  }
+
+  done(): ServerBuilder {
+    return this.parent;
+  }
+}

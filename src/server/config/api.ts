@@ -1,0 +1,36 @@
+import { parseWith, normaliseKeys } from './validate.js';
+import { apiSchema, type ApiConfigData, type UvicornConfigData } from './schemas.js';
+import { UvicornConfig, type UvicornConfigInit } from './uvicorn.js';
+
+export type ApiConfigInit = Partial<ApiConfigData> & { uvicorn?: UvicornConfig | UvicornConfigInit };
+
+/**
+ * The HTTP API's settings. Defaults are the seed's, except `host`: it binds to
+ * 127.0.0.1 unless told otherwise, so nothing is exposed by accident.
+ */
+export class ApiConfig implements ApiConfigData {
+  host!: string;
+  port!: number;
+  title!: string;
+  description!: string;
+  version!: string;
+  responseTimeout!: number;
+  logFile!: string | null;
+  autoRestart!: boolean;
+  restartDelay!: number;
+  maxRestarts!: number;
+  uvicorn!: UvicornConfig;
+
+  constructor(init: ApiConfigInit | Record<string, unknown> = {}) {
+    const originals = new Map<string, string>();
+    const flat = normaliseKeys(init, 'api', originals) as Record<string, unknown>;
+    const uv = flat.uvicorn;
+    const input = { ...flat, uvicorn: uv instanceof UvicornConfig ? uv.toJSON() : normaliseKeys(uv, 'api.uvicorn', originals) };
+    const parsed = parseWith(apiSchema, input, 'api', originals);
+    Object.assign(this, parsed, { uvicorn: new UvicornConfig(parsed.uvicorn as UvicornConfigData) });
+  }
+
+  toJSON(): ApiConfigData & { uvicorn: UvicornConfigData } {
+    return { ...this, uvicorn: this.uvicorn.toJSON() };
+  }
+}

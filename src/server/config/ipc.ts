@@ -1,0 +1,28 @@
+import { parseWith, normaliseKeys } from './validate.js';
+import { ipcSchema, type IPCConfigData } from './schemas.js';
+
+export type IPCConfigInit = Partial<IPCConfigData>;
+
+/** How the web process and the engine talk. Units are seconds, as in the seed. */
+export class IPCConfig implements IPCConfigData {
+  /**
+   * Accepted for compatibility with the seed. The transport is event driven, so no loop
+   * polls at this interval; it is unused at run time.
+   */
+  pollInterval!: number;
+  /** Default timeout of `Queue.get()` when called without one. */
+  queueTimeout!: number;
+  maxPending!: number;
+  responseTimeout!: number;
+  enableHealthReporting!: boolean;
+  codec!: IPCConfigData['codec'];
+
+  constructor(init: IPCConfigInit | Record<string, unknown> = {}) {
+    const originals = new Map<string, string>();
+    Object.assign(this, parseWith(ipcSchema, normaliseKeys(init, 'ipc', originals), 'ipc', originals));
+  }
+
+  toJSON(): IPCConfigData {
+    return { ...this };
+  }
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const seconds = (what: string) => z.number({ error: `a number of seconds (${what})` }).positive({ error: `a positive number of seconds (${what})` });
+const posInt = (what: string) => z.number({ error: `a positive integer (${what})` }).int({ error: `a positive integer (${what})` }).positive({ error: `a positive integer (${what})` });
+
+export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug', 'trace', 'fatal', 'warn', 'silent'] as const;
+
+export const uvicornSchema = z.strictObject({
+  workers: posInt('number of web processes').default(1),
+  timeoutKeepAlive: z.number({ error: 'a number of seconds >= 0' }).min(0, { error: 'a number of seconds >= 0' }).default(5),
+  limitConcurrency: posInt('max concurrent requests per web process, or null').nullable().default(null),
+  limitMaxRequests: posInt('requests served before a web process is recycled, or null').nullable().default(null),
+  backlog: posInt('listen backlog').default(2048),
+  logLevel: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('warning'),
+  accessLog: z.boolean({ error: 'true or false' }).default(false),
+  sslKeyfile: z.string({ error: 'a path to a PEM key file, or null' }).min(1).nullable().default(null),
+  sslCertfile: z.string({ error: 'a path to a PEM certificate file, or null' }).min(1).nullable().default(null),
+});
+
+export const CODECS = ['json', 'msgpack', 'v8'] as const;
+
+export const ipcSchema = z.strictObject({
+  pollInterval: seconds('kept for compatibility; the transport is event driven').default(0.01),
+  queueTimeout: seconds('default Queue.get() timeout').default(0.01),
+  maxPending: posInt('requests waiting for the engine before admission is refused').default(100),
+  responseTimeout: seconds('default deadline of IPCChannel.submit').default(60),
+  enableHealthReporting: z.boolean({ error: 'true or false' }).default(true),
+  codec: z.enum(CODECS, { error: `one of ${CODECS.join(', ')}` }).default('json'),
+});
+
+export const apiSchema = z.strictObject({
+  host: z.string({ error: 'a host name or IP address' }).min(1, { error: 'a host name or IP address' }).default('127.0.0.1'),
+  port: z.number({ error: 'a port number 0..65535' }).int({ error: 'a port number 0..65535' }).min(0, { error: 'a port number 0..65535' }).max(65535, { error: 'a port number 0..65535' }).default(8000),
+  title: z.string({ error: 'a string' }).default('API Server'),
+  description: z.string({ error: 'a string' }).default(''),
+  version: z.string({ error: 'a string' }).default('0.1.0'),
+  responseTimeout: seconds('deadline for the engine to answer an HTTP request').default(60),
+  logFile: z.string({ error: 'a file path, or null' }).min(1).nullable().default(null),
+  autoRestart: z.boolean({ error: 'true or false' }).default(true),
+  restartDelay: z.number({ error: 'a number of seconds >= 0' }).min(0, { error: 'a number of seconds >= 0' }).default(1.0),
+  maxRestarts: z.number({ error: 'an integer >= 0 (0 = unlimited)' }).int({ error: 'an integer >= 0 (0 = unlimited)' }).min(0, { error: 'an integer >= 0 (0 = unlimited)' }).default(5),
+  uvicorn: uvicornSchema.default(() => uvicornSchema.parse({})),
+});
+
+export type UvicornConfigData = z.output<typeof uvicornSchema>;
+export type IPCConfigData = z.output<typeof ipcSchema>;
+export type ApiConfigData = Omit<z.output<typeof apiSchema>, 'uvicorn'>;

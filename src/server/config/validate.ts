@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { ConfigError } from '../../errors.js';
+
+/** `foo_bar` -> `fooBar`: the seed's snake_case keys are accepted beside camelCase. */
+export function camelKey(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/**
+ * Renames snake_case keys to camelCase one level deep and remembers what the user
+ * wrote, so an error can name the key as it appears in their file.
+ */
+export function normaliseKeys(input: unknown, where: string, originals: Map<string, string>): unknown {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    const camel = camelKey(key);
+    if (camel in out) {
+      throw new ConfigError(`${join(where, key)}: given twice (as snake_case and camelCase); keep one`);
+    }
+    out[camel] = value;
+    originals.set(join(where, camel), join(where, key));
+  }
+  return out;
+}
+
+function join(a: string, b: string | number): string {
+  return a ? `${a}.${b}` : String(b);
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const p of path) {
+    if (!cur || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * Parses `input` with `schema`; on failure throws one ConfigError that lists every
+ * problem as "key path: got <value>, expected <what>".
+ */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: string,
+  originals: Map<string, string> = new Map(),
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const lines: string[] = [];
+  for (const issue of result.error.issues) {
+    const camelPath = issue.path.reduce<string>((acc, p) => join(acc, String(p)), where);
+    const shown = originals.get(camelPath) ?? camelPath;
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(schema, issue.path);
+      for (const key of issue.keys) {
+        lines.push(`${join(shown, key)}: unknown key${known ? `; known keys are ${known}` : ''}`);
+      }
+      continue;
+    }
+    lines.push(`${shown || '(root)'}: got ${show(valueAt(input, issue.path))}, expected ${issue.message}`);
+  }
+  throw new ConfigError(`Invalid configuration:\n  - ${lines.join('\n  - ')}`, { problems: lines });
+}
+
+function knownKeys(schema: z.ZodType, path: PropertyKey[]): string | undefined {
+  let cur: unknown = schema;
+  for (const p of path) {
+    const shape = shapeOf(cur);
+    if (!shape) return undefined;
+    cur = shape[String(p)];
+  }
+  const shape = shapeOf(cur);
+  return shape ? Object.keys(shape).join(', ') : undefined;
+}
+
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let cur = schema as { shape?: Record<string, unknown>; unwrap?: () => unknown } | undefined;
+  // Defaults and optionals wrap the object schema; peel them to reach the shape.
+  for (let i = 0; i < 4 && cur && !cur.shape && typeof cur.unwrap === 'function'; i++) {
+    cur = cur.unwrap() as typeof cur;
+  }
+  return cur?.shape;
+}

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { IPCChannel } from '../../../channel/channel.js';
+import { ConfigError } from '../../../errors.js';
+import type { ApiConfigData, IPCConfigData, UvicornConfigData } from '../../config/schemas.js';
+import type { CorsSpec, ExceptionHandlerSpec, ForwardRoute, InlineRoute, InlineRouter, MiddlewareSpec, RouteModule } from '../../routes.js';
+import { installConcurrencyLimit } from './concurrency.js';
+import { installErrorHandling } from './errors.js';
+import { installAccessLog } from './access-log.js';
+import { registerForward } from './forward.js';
+import { registerModule } from './modules.js';
+import { pinoLevel } from '../logging.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The channel to the engine (seed example 4's `app.state.ipc_channel`). */
+    ipc: IPCChannel;
+  }
+  interface FastifyRequest {
+    /** The channel to the engine, for handlers in route modules (seed `Depends(get_ipc_channel)`). */
+    ipc: IPCChannel;
+  }
+}
+
+/** Everything the web side needs, as plain data: this is what crosses into a web process. */
+export interface WebSpec {
+  name: string;
+  api: ApiConfigData & { uvicorn: UvicornConfigData };
+  ipc: IPCConfigData;
+  forwards: ForwardRoute[];
+  modules: RouteModule[];
+  cors: CorsSpec | undefined;
+}
+
+/** Closures that only direct mode can use: they live in the process that serves HTTP. */
+export interface InProcessExtras {
+  inlineRoutes: InlineRoute[];
+  routers: InlineRouter[];
+  exceptionHandlers: ExceptionHandlerSpec[];
+  middleware: MiddlewareSpec[];
+}
+
+export type HealthReport = () => { status: number; body: Record<string, unknown> };
+
+export interface BuildAppOptions {
+  spec: WebSpec;
+  channel: IPCChannel;
+  extras?: InProcessExtras;
+  health: HealthReport;
+  /** A pino destination for the logger (a file in an isolated web process). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/**
+ * Builds the Fastify application from a web spec: the one adapter both modes use, so
+ * a route behaves the same in direct and subprocess mode.
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { spec, channel, extras } = options;
+  const uv = spec.api.uvicorn;
+  const fastifyOptions: FastifyServerOptions & { https?: { key: Buffer; cert: Buffer } } = {
+    logger: { level: pinoLevel(uv.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) },
+    // Fastify's own request lines are off; the access log below keeps uvicorn's meaning.
+    logController: new LogController({ disableRequestLogging: true }),
+    keepAliveTimeout: Math.round(uv.timeoutKeepAlive * 1000),
+    // Node's defaults would end a slow upload at 300 s; the deadline is the engine's, not the socket's.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+  };
+  if (uv.sslKeyfile && uv.sslCertfile) fastifyOptions.https = { key: readPem(uv.sslKeyfile, 'sslKeyfile'), cert: readPem(uv.sslCertfile, 'sslCertfile') };
+  const app = Fastify(fastifyOptions as FastifyServerOptions);
+
+  app.decorate('ipc', channel);
+  app.decorateRequest('ipc', { getter: () => channel });
+  installErrorHandling(app, extras?.exceptionHandlers ?? []);
+  if (uv.accessLog) installAccessLog(app);
+  if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: spec.api.title, description: spec.api.description, version: spec.api.version },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (spec.cors) {
+    const c = spec.cors;
+    await app.register(cors, {
+      origin: c.origins.includes('*') ? '*' : c.origins,
+      credentials: c.allowCredentials,
+      methods: c.allowMethods.includes('*') ? ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS'] : c.allowMethods,
+      ...(c.allowHeaders.includes('*') ? {} : { allowedHeaders: c.allowHeaders }),
+    });
+  }
+
+  for (const m of extras?.middleware ?? []) {
+    if (m.kind === 'hook') app.addHook(m.hook as 'onRequest', m.fn as never);
+    else await app.register(skipOverride(m.plugin), m.options);
+  }
+
+  app.get('/_health', { schema: { tags: ['health'], summary: 'Health of the server and its link to the engine' } }, async (_req, reply) => {
+    const report = options.health();
+    return reply.code(report.status).send(report.body);
+  });
+
+  for (const route of spec.forwards) registerForward(app, route, channel, spec.api.responseTimeout);
+  for (const route of extras?.inlineRoutes ?? []) {
+    const { schema, ...rest } = route.options;
+    app.route({ ...(rest as object), method: route.methods, url: route.path, schema: schema as object, handler: route.handler });
+  }
+  for (const router of extras?.routers ?? []) {
+    await app.register(withTags(router.plugin, router.tags), { prefix: router.prefix, ipc: channel });
+  }
+  for (const mod of spec.modules) await registerModule(app, mod, channel);
+  return app;
+}
+
+function readPem(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`uvicorn.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** A middleware plugin applies to the whole app, not only inside its own encapsulation context. */
+function skipOverride<T extends (...args: any[]) => unknown>(plugin: T): T {
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
+}
+
+/** Wraps a router so every route it declares gets `tags` in the OpenAPI document. */
+export function withTags(plugin: InlineRouter['plugin'], tags: string[] | undefined): InlineRouter['plugin'] {
+  if (!tags || tags.length === 0) return plugin;
+  return async function tagged(instance: FastifyInstance, opts: Record<string, unknown>) {
+    instance.addHook('onRoute', (route) => {
+      const schema = (route.schema ??= {}) as { tags?: string[] };
+      schema.tags = [...new Set([...(schema.tags ?? []), ...tags])];
+    });
+    await instance.register(plugin as never, opts);
+  };
+}

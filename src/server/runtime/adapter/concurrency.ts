@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * uvicorn's `limit_concurrency`: past `limit` requests in progress in this process, new
+ * ones get 503 at once. The count is released on the response's `close`, which fires
+ * whether the response finished or the client went away.
+ */
+export function installConcurrencyLimit(app: FastifyInstance, limit: number): void {
+  let inFlight = 0;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (inFlight >= limit) {
+      reply.code(503).header('retry-after', '1').send({
+        statusCode: 503,
+        code: 'APPINFRA_ERR_CONCURRENCY',
+        error: 'Service Unavailable',
+        message: `Too many requests in progress (limit ${limit}), retry later`,
+      });
+      return;
+    }
+    inFlight++;
+    reply.raw.once('close', () => {
+      inFlight--;
+    });
+    done();
+  });
+}

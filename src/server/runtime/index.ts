@@ -1,0 +1,5 @@
+export { Server, type BoundAddress } from './server.js';
+export { SubprocessManager, type ExitInfo } from './subprocess.js';
+export { WebSupervisor } from './supervisor.js';
+export type { WebSpec } from './adapter/app.js';
+export type { ForwardRequest } from './adapter/forward.js';
