@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** PIDs of this process's live children (from /proc, so nothing is missed). */
+export function childPids(pid = process.pid): number[] {
+  const out: number[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    } catch {
+      // The thread ended while we looked.
+    }
+  }
+  return out.filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return !/\) Z /.test(stat);
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `check` is true, polling every 20 ms, failing after `ms`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/**
+ * Fails if this process still has child processes, or timers, sockets and servers
+ * beyond what the test runner itself holds. Call it in `after()` of every file that
+ * starts servers or processes.
+ */
+export async function assertNoLeaks(baseline: string[] = []): Promise<void> {
+  await waitFor(() => childPids().length === 0, 5000, 'child processes to exit').catch(() => undefined);
+  assert.deepEqual(childPids(), [], 'a child process was left running');
+  // Let close callbacks run before counting handles.
+  await sleep(50);
+  const now = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap' && r !== 'FSReqCallback');
+  const left = [...now];
+  for (const b of baseline) {
+    const i = left.indexOf(b);
+    if (i >= 0) left.splice(i, 1);
+  }
+  const leaked = left.filter((r) => r === 'Timeout' || r === 'TCPServerWrap' || r === 'TCPSocketWrap' || r === 'Immediate' || r === 'ProcessWrap');
+  assert.deepEqual(leaked, [], `resources left behind: ${leaked.join(', ')}`);
+}
+
+/** Active resources right now, to pass to assertNoLeaks as the baseline. */
+export function resourcesNow(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap' && r !== 'FSReqCallback');
+}
+
+export const json = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
