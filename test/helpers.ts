@@ -16,6 +16,8 @@ export function childPids(pid = process.pid): number[] {
   return out.filter((p) => {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // tsx's esbuild service is the test runner's own helper, not something a test started.
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('esbuild')) return false;
       return !/\) Z /.test(stat);
     } catch {
       return false;

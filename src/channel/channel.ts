@@ -36,6 +36,8 @@ export interface SubmitOptions {
   route?: string;
   port?: Port;
   traceparent?: string;
+  /** Streams: chunks the engine may have in flight before it waits for credit (default: the channel's `streamWindow`). */
+  window?: number;
 }
 
 export interface ChannelStats {
@@ -107,7 +109,8 @@ export class IPCChannel {
   /** Seed `stop_polling`: refuses new submissions and fails every waiter with 503. */
   async stopPolling(): Promise<void> {
     this.running = false;
-    this.closeAll('channel stopped');
+    // The link may still be up (direct mode): the engine must stop work nobody waits for.
+    this.closeAll('channel stopped', true);
   }
 
   start(): Promise<void> {
@@ -145,11 +148,10 @@ export class IPCChannel {
     const { id, envelope, timeoutMs } = admitted;
     return new Promise((resolve, reject) => {
       const started = performance.now();
-      let timer: NodeJS.Timeout | undefined;
       const signal = options.signal;
       const end = (): void => {
         this.waiters.delete(id);
-        if (timer) clearTimeout(timer);
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
       const waiter: Waiter = {
@@ -172,7 +174,7 @@ export class IPCChannel {
       };
       const onAbort = (): void => waiter.fail(new ClientGoneError(), true);
       this.waiters.set(id, waiter);
-      timer = setTimeout(() => waiter.fail(new ResponseTimeoutError(), true), timeoutMs);
+      const timer = setTimeout(() => waiter.fail(new ResponseTimeoutError(), true), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.link!.send(envelope);
     });
@@ -184,7 +186,7 @@ export class IPCChannel {
    * Breaking out of the loop cancels the engine's work.
    */
   submitStreaming(request: unknown, options: SubmitOptions = {}): AsyncIterableIterator<unknown> & { readonly id: string } {
-    const window = this.options.streamWindow ?? 32;
+    const window = options.window ?? this.options.streamWindow ?? 32;
     const admitted = this.admit(request, options, window);
     if (admitted instanceof Error) {
       const err = admitted;
@@ -193,10 +195,9 @@ export class IPCChannel {
     const { id, envelope, timeoutMs } = admitted;
     const started = performance.now();
     const signal = options.signal;
-    let timer: NodeJS.Timeout | undefined;
     const end = (): void => {
       this.waiters.delete(id);
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
     const stream = new ChunkStream(
@@ -215,7 +216,7 @@ export class IPCChannel {
       id,
       onReply: (payload) => finish(payload),
       onChunk: (payload) => {
-        timer?.refresh();
+        timer.refresh();
         if (isFinalChunk(payload)) finish(payload);
         else stream.push(payload);
       },
@@ -231,7 +232,7 @@ export class IPCChannel {
     };
     const onAbort = (): void => waiter.fail(new ClientGoneError(), true);
     this.waiters.set(id, waiter);
-    timer = setTimeout(() => waiter.fail(new ResponseTimeoutError(), true), timeoutMs);
+    const timer = setTimeout(() => waiter.fail(new ResponseTimeoutError(), true), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     this.link!.send(envelope);
     return Object.assign(stream, { id });
@@ -320,9 +321,10 @@ export class IPCChannel {
     this.emit({ type: 'egress', id, route, outcome, ms: performance.now() - started });
   }
 
-  private closeAll(reason: string): void {
+  private closeAll(reason: string, notifyEngine = false): void {
     const err = new ChannelClosedError(`The engine is not reachable (${reason})`);
-    for (const waiter of [...this.waiters.values()]) waiter.fail(err, false);
+    const notify = notifyEngine && !!this.link?.isOpen;
+    for (const waiter of [...this.waiters.values()]) waiter.fail(err, notify);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Envelope } from '../ipc/envelope.js';
 import type { Link } from '../ipc/transports/link.js';
-import { BuildError, EngineError, toWireError } from '../errors.js';
+import { pino, type Logger } from 'pino';
+import { AppinfraError, BuildError, EngineError, toWireError } from '../errors.js';
 import type { EngineHandler } from './context.js';
 import { PendingRequest } from './pending.js';
 import type { Queue } from './queue.js';
@@ -33,10 +34,15 @@ export class Engine {
   private listeners: ((e: EngineEvent) => void)[] = [];
   readonly stats: EngineStats = { received: 0, completed: 0, failed: 0, cancelled: 0, lostWithLink: 0, dropped: 0 };
 
+  /** Where unexpected handler failures are logged, with their stack (the client sees a generic 500). */
+  readonly logger: Logger;
+
   constructor(
     readonly requestQ?: Queue<any>,
     readonly responseQ?: Queue<any>,
+    logger?: Logger,
   ) {
+    this.logger = logger ?? pino({ name: 'engine', level: 'warn' });
     responseQ?.setSink((item) => this.putResponse(item));
   }
 
@@ -227,6 +233,7 @@ export class Engine {
   private failed(p: PendingRequest, err: unknown): void {
     if (p.done) return;
     this.stats.failed++;
+    if (!(err instanceof AppinfraError)) this.logger.error({ err, id: p.id, route: p.route, replyTo: p.replyTo }, 'engine handler failed');
     p.fail(toWireError(err));
   }
 

@@ -4,8 +4,32 @@ import { BuildError } from '../errors.js';
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-/** How a forward route answers: one JSON body, or a Server-Sent Events stream of chunks. */
-export type ReplyMode = 'json' | 'sse';
+/**
+ * How a forward route answers: one JSON body, a Server-Sent Events stream of chunks, a
+ * WebSocket (each incoming frame starts a stream on the `stream` port), a keyed
+ * WebSocket (many logical streams on the `kv_stream` port, one per key), or a GraphQL
+ * endpoint whose fields map to engine handlers. Every mode reaches the engine through
+ * the same channel; only the adapter at the edge differs (docs/protocols.md).
+ */
+export type ReplyMode = 'json' | 'sse' | 'websocket' | 'kv_stream' | 'graphql';
+
+export const REPLY_MODES: readonly ReplyMode[] = ['json', 'sse', 'websocket', 'kv_stream', 'graphql'];
+
+/** Root operation types of a GraphQL schema; other object types may map fields too. */
+export type GraphQLResolverMap = Record<string, Record<string, string>>;
+
+/**
+ * A GraphQL endpoint as plain data: the SDL and, per type and field, the name of the
+ * engine handler that resolves it. Resolver arguments become the engine request's body.
+ */
+export interface GraphQLSpec {
+  /** Schema in GraphQL SDL. */
+  schema: string;
+  /** `{ Query: { field: 'engineHandler' }, Mutation: {...}, Subscription: {...} }`. */
+  resolvers: GraphQLResolverMap;
+  /** Serve the GraphiQL IDE at `/graphiql` (default false). */
+  graphiql?: boolean;
+}
 
 /** JSON Schemas of a route's parts, as Fastify and OpenAPI take them. */
 export interface RouteSchema {
@@ -32,8 +56,14 @@ export interface ForwardRoute {
   description?: string;
   /** Success status (default 200). */
   status?: number;
-  /** Seconds; overrides the server's response timeout for this route. */
+  /** Seconds; overrides the server's response timeout for this route. For streams: the longest gap between chunks. */
   timeout?: number;
+  /** Streams: chunks the engine may have in flight before it waits for the client (default 32). */
+  window?: number;
+  /** WebSocket routes: streams one socket may have open at once (default 64). */
+  maxStreams?: number;
+  /** GraphQL routes: the schema and its field -> engine handler map. */
+  graphql?: GraphQLSpec;
 }
 
 /** A module the web process imports; its default export is a Fastify plugin. */

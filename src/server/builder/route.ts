@@ -1,8 +1,10 @@
-import type { RouteShorthandOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteGenericInterface, RouteShorthandOptions } from 'fastify';
+import { GraphQLObjectType, buildSchema } from 'graphql';
 import { BuildError } from '../../errors.js';
 import {
   type ExceptionHandlerSpec,
   type ForwardRoute,
+  type GraphQLResolverMap,
   type HttpMethod,
   type MiddlewareSpec,
   type ReplyMode,
@@ -26,13 +28,28 @@ export interface RouteOptions extends Omit<RouteShorthandOptions, 'schema'> {
   [fastifyOption: string]: unknown;
 }
 
+/**
+ * What an inline handler without a type annotation sees: params, query, body and headers
+ * as loose records, so `req.params.name` reads as in FastAPI. Annotate the request
+ * (`FastifyRequest<{ Params: { name: string } }>`) for exact types.
+ */
+export interface LooseRoute {
+  Params: Record<string, any>;
+  Querystring: Record<string, any>;
+  Body: Record<string, any>;
+  Headers: Record<string, any>;
+}
+
 export interface ForwardOptions {
   /** Default `['GET']`. */
   methods?: string[];
   /** Engine handler name; defaults to the route path as written. */
   handler?: string;
-  /** `json` (default) or `sse` (a stream of chunks as Server-Sent Events). */
-  reply?: ReplyMode;
+  /**
+   * `json` (default), `sse` (a stream of chunks as Server-Sent Events), `websocket` or
+   * `kv_stream` (see `withWebSocket`). GraphQL endpoints come from `withGraphQL`.
+   */
+  reply?: Exclude<ReplyMode, 'graphql'>;
   schema?: RouteSchema;
   responseModel?: unknown;
   tags?: string[];
@@ -41,6 +58,49 @@ export interface ForwardOptions {
   status?: number;
   /** Seconds. */
   timeout?: number;
+  /** Streams: chunks the engine may have in flight before it waits for the client (default 32). */
+  window?: number;
+  /** WebSocket routes: streams one socket may have open at once (default 64). */
+  maxStreams?: number;
+}
+
+export interface WebSocketOptions {
+  /** Engine handler name; defaults to the route path as written. */
+  handler?: string;
+  /**
+   * Keyed streams (`kv_stream` port): frames carry a `key`; `subscribe` / `unsubscribe`
+   * per key. Otherwise each incoming frame is a request on the `stream` port.
+   */
+  keyed?: boolean;
+  /** Seconds: the longest gap between two chunks of one stream. */
+  timeout?: number;
+  /** Chunks the engine may have in flight per stream before it waits for the client (default 32). */
+  window?: number;
+  /** Streams one socket may have open at once (default 64). */
+  maxStreams?: number;
+  tags?: string[];
+  summary?: string;
+  description?: string;
+}
+
+export interface GraphQLOptions {
+  /** Default `/graphql`. */
+  path?: string;
+  /** The schema in GraphQL SDL. */
+  schema: string;
+  /**
+   * Per type and field, the engine handler that resolves it:
+   * `{ Query: { user: 'getUser' }, Mutation: { addUser: 'addUser' }, Subscription: { ticks: 'ticker' } }`.
+   * The field's arguments are the engine request's `body`.
+   */
+  resolvers: GraphQLResolverMap;
+  /** Serve the GraphiQL IDE at `/graphiql` (default false). */
+  graphiql?: boolean;
+  /** Seconds; for subscriptions, the longest gap between two events. */
+  timeout?: number;
+  /** Subscriptions: events in flight before the engine waits for the client (default 32). */
+  window?: number;
+  tags?: string[];
 }
 
 export interface RouterOptions {
@@ -67,7 +127,11 @@ export class RouteConfigurer {
    * Runs in the process that serves HTTP, so direct mode only: in subprocess mode move it
    * into a route module (`fromModule`) or forward it to the engine (`withForward`).
    */
-  withRoute(path: string, handler: RouteHandler, options: RouteOptions = {}): this {
+  withRoute<RG extends RouteGenericInterface = LooseRoute>(
+    path: string,
+    handler: (request: FastifyRequest<RG>, reply: FastifyReply) => unknown,
+    options: RouteOptions = {},
+  ): this {
     if (typeof handler !== 'function') {
       throw new BuildError(`withRoute("${path}"): handler must be a function; to send the request to the engine use withForward("${path}", { handler: "name" })`);
     }
@@ -80,7 +144,7 @@ export class RouteConfigurer {
     this.parent._state.inlineRoutes.push({
       path: toFastifyPath(path),
       methods: normaliseMethods(methods, `withRoute("${path}")`),
-      handler,
+      handler: handler as RouteHandler,
       options: { ...rest, schema: fullSchema },
     });
     return this;
@@ -93,7 +157,17 @@ export class RouteConfigurer {
   withForward(path: string, options: ForwardOptions = {}): this {
     const where = `withForward("${path}")`;
     const reply = options.reply ?? 'json';
-    if (reply !== 'json' && reply !== 'sse') throw new BuildError(`${where}: reply must be "json" or "sse", got ${JSON.stringify(reply)}`);
+    const modes = ['json', 'sse', 'websocket', 'kv_stream'];
+    if (!modes.includes(reply)) {
+      const hint = (reply as string) === 'graphql' ? '; declare GraphQL endpoints with withGraphQL({ schema, resolvers })' : '';
+      throw new BuildError(`${where}: reply must be one of ${modes.map((m) => `"${m}"`).join(', ')}, got ${JSON.stringify(reply)}${hint}`);
+    }
+    const socket = reply === 'websocket' || reply === 'kv_stream';
+    if (socket && options.methods && normaliseMethods(options.methods, where).some((m) => m !== 'GET')) {
+      throw new BuildError(`${where}: a ${reply} route is a WebSocket upgrade, which is a GET; remove methods`);
+    }
+    checkPositiveInt(where, 'window', options.window);
+    checkPositiveInt(where, 'maxStreams', options.maxStreams);
     if (options.status !== undefined && !(Number.isInteger(options.status) && options.status >= 200 && options.status < 300)) {
       throw new BuildError(`${where}: status must be a 2xx integer, got ${JSON.stringify(options.status)}`);
     }
@@ -114,6 +188,49 @@ export class RouteConfigurer {
     if (options.description) route.description = options.description;
     if (options.status) route.status = options.status;
     if (options.timeout) route.timeout = options.timeout;
+    if (options.window) route.window = options.window;
+    if (options.maxStreams) route.maxStreams = options.maxStreams;
+    this.parent._state.forwards.push(route);
+    return this;
+  }
+
+  /**
+   * A WebSocket route with no user code in the web process: each incoming JSON frame
+   * starts a stream to the engine handler `handler` (the same handler an SSE route can
+   * use) and its chunks come back as frames; closing the socket cancels the engine's
+   * work. With `keyed: true` one socket carries many keyed streams (`kv_stream` port).
+   * Frame protocol: docs/protocols.md.
+   */
+  withWebSocket(path: string, options: WebSocketOptions = {}): this {
+    const { keyed, ...rest } = options;
+    return this.withForward(path, { ...rest, reply: keyed ? 'kv_stream' : 'websocket' });
+  }
+
+  /**
+   * A GraphQL endpoint (mercurius) whose fields are resolved by engine handlers through
+   * the same channel: queries and mutations as requests, subscriptions as streams over
+   * WebSocket. Plain data, so it works in subprocess mode. One per server.
+   */
+  withGraphQL(options: GraphQLOptions): this {
+    const path = options?.path ?? '/graphql';
+    const where = `withGraphQL("${path}")`;
+    if (this.parent._state.forwards.some((r) => r.reply === 'graphql')) throw new BuildError(`${where}: a server has one GraphQL endpoint; merge the schemas`);
+    if (typeof options?.schema !== 'string' || options.schema.trim() === '') throw new BuildError(`${where}: schema must be a GraphQL SDL string`);
+    checkResolverMap(where, options.schema, options.resolvers);
+    if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0)) {
+      throw new BuildError(`${where}: timeout must be a positive number of seconds, got ${JSON.stringify(options.timeout)}`);
+    }
+    checkPositiveInt(where, 'window', options.window);
+    const route: ForwardRoute = {
+      path: toFastifyPath(path),
+      methods: ['GET', 'POST'],
+      handler: path,
+      reply: 'graphql',
+      graphql: { schema: options.schema, resolvers: options.resolvers, graphiql: options.graphiql ?? false },
+    };
+    if (options.tags) route.tags = options.tags;
+    if (options.timeout) route.timeout = options.timeout;
+    if (options.window) route.window = options.window;
     this.parent._state.forwards.push(route);
     return this;
   }
@@ -193,5 +310,36 @@ export class RouteConfigurer {
 
   done(): ServerBuilder {
     return this.parent;
+  }
+}
+
+function checkPositiveInt(where: string, key: string, value: unknown): void {
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
+    throw new BuildError(`${where}: ${key} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** The SDL must parse and every mapped field must exist, so a typo fails at build(), not at the first query. */
+function checkResolverMap(where: string, sdl: string, resolvers: unknown): void {
+  let schema;
+  try {
+    schema = buildSchema(sdl);
+  } catch (err) {
+    throw new BuildError(`${where}: schema is not valid GraphQL SDL: ${(err as Error).message}`);
+  }
+  if (!resolvers || typeof resolvers !== 'object' || Array.isArray(resolvers)) {
+    throw new BuildError(`${where}: resolvers must map types to { field: 'engineHandlerName' }, e.g. { Query: { hello: 'hello' } }`);
+  }
+  for (const [typeName, fields] of Object.entries(resolvers)) {
+    const type = schema.getType(typeName);
+    if (!(type instanceof GraphQLObjectType)) throw new BuildError(`${where}: resolvers.${typeName}: the schema has no object type "${typeName}"`);
+    if (!fields || typeof fields !== 'object' || Array.isArray(fields)) throw new BuildError(`${where}: resolvers.${typeName} must map fields to engine handler names`);
+    const known = type.getFields();
+    for (const [field, handler] of Object.entries(fields as Record<string, unknown>)) {
+      if (!known[field]) throw new BuildError(`${where}: resolvers.${typeName}.${field}: "${typeName}" has no field "${field}"; it has ${Object.keys(known).join(', ')}`);
+      if (typeof handler !== 'string' || handler === '') {
+        throw new BuildError(`${where}: resolvers.${typeName}.${field} must be an engine handler name (a string); functions cannot reach the web process`);
+      }
+    }
   }
 }

@@ -41,6 +41,13 @@ export class UvicornConfigurer {
     this.set('sslKeyfile', keyfile);
     return this.set('sslCertfile', certfile);
   }
+  /**
+   * Serves HTTP/2: h2 over TLS with HTTP/1.1 fallback when `withSsl` is set (WebSocket
+   * routes use the fallback), h2c with prior knowledge otherwise (loopback or behind a proxy).
+   */
+  withHttp2(enabled = true): this {
+    return this.set('http2', enabled);
+  }
   withConfig(config: UvicornConfig | UvicornConfigInit): this {
     this.parent._state.api.uvicorn = config instanceof UvicornConfig ? new UvicornConfig(config.toJSON()) : new UvicornConfig(config);
     return this;

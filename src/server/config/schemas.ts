@@ -15,7 +15,8 @@ export const uvicornSchema = z.strictObject({
   accessLog: z.boolean({ error: 'true or false' }).default(false),
   sslKeyfile: z.string({ error: 'a path to a PEM key file, or null' }).min(1).nullable().default(null),
   sslCertfile: z.string({ error: 'a path to a PEM certificate file, or null' }).min(1).nullable().default(null),
-});
+  http2: z.boolean({ error: 'true or false (HTTP/2: h2 over TLS with HTTP/1.1 fallback, or h2c without TLS)' }).default(false),
+}, { error: 'a mapping of uvicorn settings' });
 
 export const CODECS = ['json', 'msgpack', 'v8'] as const;
 

@@ -17,6 +17,8 @@ export class UvicornConfig implements UvicornConfigData {
   accessLog!: boolean;
   sslKeyfile!: string | null;
   sslCertfile!: string | null;
+  /** HTTP/2: h2 (ALPN, HTTP/1.1 fallback) with sslKeyfile/sslCertfile, h2c without them. */
+  http2!: boolean;
 
   constructor(init: UvicornConfigInit | Record<string, unknown> = {}) {
     const originals = new Map<string, string>();

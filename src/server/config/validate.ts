@@ -66,7 +66,9 @@ export function parseWith<S extends z.ZodType>(
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path);
       for (const key of issue.keys) {
-        lines.push(`${join(shown, key)}: unknown key${known ? `; known keys are ${known}` : ''}`);
+        // Name the key as the user wrote it (snake_case stays snake_case).
+        const wrote = originals.get(join(camelPath, key)) ?? join(shown, key);
+        lines.push(`${wrote}: unknown key${known ? `; known keys are ${known}` : ''}`);
       }
       continue;
     }

@@ -1,4 +1,4 @@
-export { Server, type BoundAddress } from './server.js';
+export { Server, type BoundAddress, type ServerEvents } from './server.js';
 export { SubprocessManager, type ExitInfo } from './subprocess.js';
 export { WebSupervisor } from './supervisor.js';
 export type { WebSpec } from './adapter/app.js';

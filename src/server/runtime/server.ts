@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import { IPCChannel } from '../../channel/channel.js';
 import { Engine } from '../../engine/engine.js';
@@ -11,7 +12,9 @@ import type { CorsSpec, ExceptionHandlerSpec, ForwardRoute, InlineRoute, InlineR
 import { buildApp, type WebSpec } from './adapter/app.js';
 import { closeGracefully } from './close.js';
 import { webHealth } from './health.js';
-import { WebSupervisor } from './supervisor.js';
+import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
+import { pino } from 'pino';
+import { pinoLevel } from './logging.js';
 
 /** @internal What `ServerBuilder.build()` hands over. */
 export interface ServerParts {
@@ -38,11 +41,19 @@ export interface BoundAddress {
 type State = 'built' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
+ * What a server reports about its web processes (subprocess mode): `started`, `restart`
+ * (a crash, restarted after a delay), `recycle` (limitMaxRequests reached), `failed` (a
+ * crash that will not be restarted: health answers 503 once none is left), and `exit`
+ * (every web process exited cleanly; the server then stops).
+ */
+export type ServerEvents = SupervisorEvents;
+
+/**
  * The runtime server (seed `Server`). Direct mode: Fastify serves in this process and
  * forward routes reach the engine over an in-process link. Subprocess mode: web
  * process(es) serve HTTP and reach the engine in this process over a pipe.
  */
-export class Server {
+export class Server extends EventEmitter<ServerEvents> {
   readonly name: string;
   readonly config: ApiConfig;
   readonly ipcConfig: IPCConfig;
@@ -58,11 +69,12 @@ export class Server {
   private resolveStopped: (() => void) | undefined;
 
   constructor(parts: ServerParts) {
+    super();
     this.parts = parts;
     this.name = parts.name;
     this.config = parts.api;
     this.ipcConfig = parts.ipc;
-    this.engine = new Engine(parts.queues?.requestQ, parts.queues?.responseQ);
+    this.engine = new Engine(parts.queues?.requestQ, parts.queues?.responseQ, pino({ name: `${parts.name}.engine`, level: pinoLevel(parts.api.uvicorn.logLevel) }));
   }
 
   get isSubprocessMode(): boolean {
@@ -115,14 +127,22 @@ export class Server {
     this.engine.attach(engineSide, 'direct');
     await channel.start();
     const p = this.parts;
-    const app = await buildApp({
-      spec: this.webSpec,
-      channel,
-      extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware },
-      health: () =>
-        webHealth({ mode: 'direct', channel, codec: 'memory', supervisor: { restarts: 0, workers: 1, failed: false }, reporting: this.ipcConfig.enableHealthReporting }),
-    });
-    await app.ready();
+    let app: FastifyInstance | undefined;
+    try {
+      app = await buildApp({
+        spec: this.webSpec,
+        channel,
+        extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware },
+        health: () =>
+          webHealth({ mode: 'direct', channel, codec: 'memory', supervisor: { restarts: 0, workers: 1, configured: 1, failed: false }, reporting: this.ipcConfig.enableHealthReporting }),
+      });
+      await app.ready();
+    } catch (err) {
+      // A plugin or an ssl file failed: close what was opened so far, then report.
+      await app?.close().catch(() => undefined);
+      await channel.stop();
+      throw err;
+    }
     this.direct = { app, channel };
     return app;
   }
@@ -136,8 +156,23 @@ export class Server {
     });
     try {
       if (this.isSubprocessMode) {
-        this.supervisor = new WebSupervisor({ server: this, spec: this.webSpec, engine: this.engine });
-        const { host, port } = await this.supervisor.start();
+        const supervisor = new WebSupervisor({
+          name: this.name,
+          spec: this.webSpec,
+          engine: this.engine,
+          logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
+        });
+        this.supervisor = supervisor;
+        supervisor.on('started', (info) => this.emit('started', info));
+        supervisor.on('restart', (info) => this.emit('restart', info));
+        supervisor.on('recycle', (info) => this.emit('recycle', info));
+        supervisor.on('failed', (info) => this.emit('failed', info));
+        // Every web process exited cleanly: the seed's start() returns when its process does.
+        supervisor.on('exit', () => {
+          this.emit('exit');
+          void this.stop(0);
+        });
+        const { host, port } = await supervisor.start();
         this.bound = addressOf(host, port, this.config);
       } else {
         const app = await this.ready();
@@ -148,6 +183,11 @@ export class Server {
     } catch (err) {
       this.state = 'stopped';
       await this.supervisor?.stop(0).catch(() => undefined);
+      if (this.direct) {
+        // Built but never served (the port was taken): still run its onClose hooks, plugins may hold resources.
+        await this.direct.app.close().catch(() => undefined);
+        await this.direct.channel.stop();
+      }
       this.resolveStopped?.();
       throw err;
     }
@@ -156,13 +196,14 @@ export class Server {
   }
 
   /**
-   * Subprocess mode: starts the web process and resolves with it once it is listening
-   * (seed `start_subprocess`). With several workers, resolves with the first.
+   * Subprocess mode: starts the web process(es) and resolves once every one is listening
+   * (seed `start_subprocess`), with the first; `server.processes` has them all.
    */
   async startSubprocess(): Promise<ChildProcess> {
     if (!this.isSubprocessMode) {
       throw new StateError('server.startSubprocess(): not in subprocess mode; call .subprocess.withIpc(requestQ, responseQ) on the builder, or use start()/listen()');
     }
+    if (this.state !== 'built') throw new StateError(`server.startSubprocess(): the server is ${this.state}; a Server starts once (build a new one to start again)`);
     await this.listen();
     return this.supervisor!.processes[0]!;
   }
@@ -206,9 +247,30 @@ export class Server {
     }
   }
 
-  /** @internal Web processes currently alive (subprocess mode). */
+  /** Subprocess mode: the web processes serving now, one per worker slot. Empty before start and after stop. */
   get processes(): ChildProcess[] {
     return this.supervisor?.processes ?? [];
+  }
+
+  /** Subprocess mode: the (first) web process serving now (seed `SubprocessManager.process`). */
+  get process(): ChildProcess | undefined {
+    return this.processes[0];
+  }
+
+  /** Subprocess mode: the (first) web process's pid; `undefined` when none runs. Direct mode: this process's pid while running. */
+  get pid(): number | undefined {
+    if (!this.isSubprocessMode) return this.isRunning ? process.pid : undefined;
+    return this.process?.pid;
+  }
+
+  /** Subprocess mode: restarts after crashes so far. */
+  get restarts(): number {
+    return this.supervisor?.restartCount ?? 0;
+  }
+
+  /** Subprocess mode: true once a crashed web process will not be restarted (see the `failed` event). */
+  get isFailed(): boolean {
+    return this.supervisor?.isFailed ?? false;
   }
 
   /** @internal */

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
 import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from './adapter/app.js';
+import { forkWeb } from './fork.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from './web/protocol.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -54,7 +55,9 @@ export class SubprocessManager {
   private child: ChildProcess | undefined;
   private exited: Promise<ExitInfo> | undefined;
   private stopping = false;
+  private drainSent = false;
   private exitListeners: ((info: ExitInfo) => void)[] = [];
+  private messageListeners: ((msg: FromWeb) => void)[] = [];
   address: { host: string; port: number } | undefined;
 
   constructor(private readonly options: SubprocessOptions) {}
@@ -71,8 +74,18 @@ export class SubprocessManager {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** True once stop() was called: an exit from now on is expected, not a crash. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   onExit(listener: (info: ExitInfo) => void): void {
     this.exitListeners.push(listener);
+  }
+
+  /** Control messages from the web process after its handshake (for example `served`). */
+  onMessage(listener: (msg: FromWeb) => void): void {
+    this.messageListeners.push(listener);
   }
 
   /** Spawns the web process; resolves once it listens (its bound port is in `address`). */
@@ -86,16 +99,17 @@ export class SubprocessManager {
     }
     let child: ChildProcess;
     try {
-      child = fork(WEB_ENTRY, [], {
-        stdio: ['ignore', out, out, 'ipc', 'pipe'],
-        execArgv: childExecArgv(),
-        serialization: 'json',
-      });
+      child = forkWeb(WEB_ENTRY, { stdio: ['ignore', out, out, 'ipc', 'pipe'], execArgv: childExecArgv() });
     } finally {
       // The child has its own copy of the descriptor; ours is not needed any more.
       if (typeof out === 'number') closeSync(out);
     }
     this.child = child;
+    // A send to a process that just died reports EPIPE here; its exit is handled below.
+    child.on('error', () => undefined);
+    child.on('message', (msg: FromWeb) => {
+      for (const l of this.messageListeners) l(msg);
+    });
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         const info = { code, signal, expected: this.stopping };
@@ -109,7 +123,13 @@ export class SubprocessManager {
     child.once('exit', () => link.close());
 
     const init: ToWeb = { type: 'init', spec, replyTo: this.options.replyTo, supervisor: this.options.supervisor() };
-    child.send(init);
+    const onHello = (msg: FromWeb): void => {
+      if (msg.type !== 'hello') return;
+      child.off('message', onHello);
+      this.tell(init);
+    };
+    child.on('message', onHello);
+    child.once('exit', () => child.off('message', onHello));
     const address = await this.waitReady(child);
     this.address = address;
     return child;
@@ -148,7 +168,7 @@ export class SubprocessManager {
 
   /** Sends a control message if the process is alive. */
   tell(msg: ToWeb): void {
-    if (this.child?.connected) this.child.send(msg);
+    if (this.child?.connected) this.child.send(msg, () => undefined);
   }
 
   /**
@@ -160,7 +180,11 @@ export class SubprocessManager {
     if (!child || !this.exited) return undefined;
     this.stopping = true;
     if (!this.isAlive()) return this.exited;
-    this.tell({ type: 'drain', timeout });
+    // Called again (a stop during a recycle's drain) it only shortens the wait.
+    if (!this.drainSent) {
+      this.drainSent = true;
+      this.tell({ type: 'drain', timeout });
+    }
     if (await within(this.exited, timeout * 1000 + 500)) return this.exited;
     child.kill('SIGTERM');
     if (await within(this.exited, 1000)) return this.exited;

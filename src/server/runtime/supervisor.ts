@@ -1,132 +1,288 @@
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
+import type { Logger } from 'pino';
+import { StateError } from '../../errors.js';
 import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from './adapter/app.js';
+import { FallbackResponder } from './fallback.js';
+import { failedHealth } from './health.js';
 import { SubprocessManager, type ExitInfo } from './subprocess.js';
-import type { SupervisorStatus } from './web/protocol.js';
+import type { FromWeb, SupervisorStatus } from './web/protocol.js';
 
 /** PM2-style backoff: first delay as configured, x1.5 per consecutive crash, capped. */
 export const BACKOFF_FACTOR = 1.5;
 export const BACKOFF_CAP_S = 15;
-/** Uptime after which a web process counts as healthy and the backoff resets. */
+/** Uptime after which a web process counts as healthy and its slot's crash count resets. */
 export const HEALTHY_UPTIME_S = 30;
 
 export interface SupervisorOptions {
-  server: { name: string };
+  name: string;
   spec: WebSpec;
   engine: Engine;
+  logger: Logger;
 }
 
 export type SupervisorEvents = {
-  restart: [{ slot: number; attempt: number; delay: number; exit: ExitInfo }];
+  /** A web process is listening (at start, after a restart, or as a recycle's replacement). */
   started: [{ slot: number; pid: number | undefined; ms: number }];
-  failed: [{ slot: number; restarts: number; exit: ExitInfo }];
+  /** A web process crashed and will be started again after `delay` seconds. */
+  restart: [{ slot: number; pid: number | undefined; attempt: number; delay: number; exit: ExitInfo }];
+  /** A web process reached `limitMaxRequests`: a replacement starts, then it drains. */
+  recycle: [{ slot: number; pid: number | undefined; served: number }];
+  /** A web process crashed and will not be restarted (restarts used up, or auto-restart off). */
+  failed: [{ slot: number; pid: number | undefined; restarts: number; exit: ExitInfo }];
+  /** Every web process exited cleanly (code 0): nothing is restarted, the server is done. */
+  exit: [];
 };
 
+/** One web process and the slot it fills. */
+interface Worker {
+  slot: number;
+  manager: SubprocessManager;
+  startedAt: number;
+  /** A replacement is starting; this one drains once it is up. */
+  recycling: boolean;
+}
+
 /**
- * Owns the web processes: starts them, restarts a crashed one with backoff (seed
- * question 3), gives up after `maxRestarts` and reports itself failed, and stops them
- * all. One timer per pending restart, cleared by stop().
+ * Owns the web processes (`uvicorn.workers` slots): starts them, restarts a crashed one
+ * with backoff (seed question 3), replaces one that has served `limitMaxRequests`
+ * without dropping a request, gives up on a slot after `maxRestarts` consecutive crashes
+ * and reports itself failed, and stops them all. Every timer, process and socket it
+ * creates is closed by stop().
  */
 export class WebSupervisor extends EventEmitter<SupervisorEvents> {
-  private readonly slots: (SubprocessManager | undefined)[] = [];
-  private restarts = 0;
-  private consecutive = 0;
-  private failed = false;
-  private stopping = false;
+  /** The process serving each slot (undefined while a restart is pending, or given up). */
+  private readonly current: (Worker | undefined)[] = [];
+  /** Every process this supervisor owns: serving, starting, draining. */
+  private readonly all = new Set<Worker>();
+  /** Crashes in a row per slot, without a healthy uptime in between. */
+  private readonly consecutive: number[] = [];
   private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly fallback: FallbackResponder;
+  private restarts = 0;
+  private recycles = 0;
+  private failed = false;
+  private started = false;
+  private stopping = false;
   private generation = 0;
+  /**
+   * The port new workers are told to listen on. Cluster workers share one listening
+   * socket keyed by the port they ask for: while a worker that asked for port 0 is up,
+   * new ones must ask for 0 too (asking for the bound port would try to bind it twice).
+   * Once none is left, the socket is gone and new workers ask for the bound port.
+   */
+  private listenPort: number;
   address: { host: string; port: number } | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     super();
+    this.listenPort = options.spec.api.port;
+    this.fallback = new FallbackResponder(() =>
+      failedHealth({
+        supervisor: this.status,
+        pending: options.engine.pendingCount,
+        maxPending: options.spec.ipc.maxPending,
+        codec: options.spec.ipc.codec,
+        reporting: options.spec.ipc.enableHealthReporting,
+      }),
+    );
+  }
+
+  private get api(): WebSpec['api'] {
+    return this.options.spec.api;
   }
 
   get status(): SupervisorStatus {
-    return { restarts: this.restarts, workers: this.slots.filter((s) => s?.isAlive()).length, failed: this.failed };
+    return { restarts: this.restarts, workers: this.serving().length, configured: this.api.uvicorn.workers, failed: this.failed };
   }
 
+  /** The web processes serving now, by slot (a recycle's replacement once it took over). */
   get processes(): ChildProcess[] {
-    return this.slots.filter((s): s is SubprocessManager => !!s?.isAlive()).map((s) => s.process!);
+    return this.serving().map((w) => w.manager.process!);
   }
 
   get restartCount(): number {
     return this.restarts;
   }
 
+  get recycleCount(): number {
+    return this.recycles;
+  }
+
   get isFailed(): boolean {
     return this.failed;
   }
 
+  private serving(): Worker[] {
+    return this.current.filter((w): w is Worker => !!w && w.manager.isAlive() && !!w.manager.address);
+  }
+
+  /** Starts every slot; resolves once all listen on one port. */
   async start(): Promise<{ host: string; port: number }> {
-    const first = await this.spawn(0, this.options.spec.api.port);
-    this.address = first;
-    return first;
-  }
-
-  private async spawn(slot: number, port: number): Promise<{ host: string; port: number }> {
-    const spec = { ...this.options.spec, api: { ...this.options.spec.api, port } };
-    const replyTo = `${this.options.server.name}.w${slot}.g${++this.generation}`;
-    const manager = new SubprocessManager({
-      spec,
-      engine: this.options.engine,
-      replyTo,
-      logFile: spec.api.logFile,
-      supervisor: () => this.status,
-    });
-    this.slots[slot] = manager;
-    const started = performance.now();
-    manager.onExit((exit) => this.onExit(slot, manager, exit, started));
-    await manager.start();
-    this.emit('started', { slot, pid: manager.pid, ms: performance.now() - started });
+    if (this.started || this.stopping) throw new StateError('WebSupervisor.start(): already started; a supervisor starts once');
+    const n = this.api.uvicorn.workers;
+    // The first one binds (port 0 resolves here); the others join its socket.
+    const first = await this.spawn(0, true);
+    this.address = first.manager.address;
+    const rest = await Promise.allSettled(Array.from({ length: n - 1 }, (_, i) => this.spawn(i + 1, true)));
+    const failure = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    this.started = true;
     this.broadcast();
-    return manager.address!;
+    return this.address!;
   }
 
-  private onExit(slot: number, manager: SubprocessManager, exit: ExitInfo, startedAt: number): void {
-    if (this.slots[slot] !== manager || this.stopping || exit.expected) return;
-    const api = this.options.spec.api;
-    const clean = exit.code === 0 && exit.signal === null;
-    if (clean || !api.autoRestart) {
-      this.slots[slot] = undefined;
+  /**
+   * Starts a web process for `slot`. With `takeSlot` it serves the slot from the start,
+   * so a crash during start-up counts as the slot's crash; a recycle's replacement only
+   * takes over once it listens.
+   */
+  private async spawn(slot: number, takeSlot: boolean): Promise<Worker> {
+    if (this.address && !this.serving().some((w) => !w.manager.isStopping)) this.listenPort = this.address.port;
+    const spec = { ...this.options.spec, api: { ...this.api, port: this.listenPort } };
+    const replyTo = `${this.options.name}.w${slot}.g${++this.generation}`;
+    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status });
+    const worker: Worker = { slot, manager, startedAt: performance.now(), recycling: false };
+    this.all.add(worker);
+    if (takeSlot) this.current[slot] = worker;
+    manager.onExit((exit) => this.onExit(worker, exit));
+    manager.onMessage((msg) => this.onMessage(worker, msg));
+    try {
+      await manager.start();
+    } catch (err) {
+      // No process came up at all (for example the log file cannot be opened): no exit will tell us.
+      if (!manager.process) this.all.delete(worker);
+      throw err;
+    }
+    const port = manager.address!.port;
+    if (this.address && port !== this.address.port) {
+      // Its socket was created anew on another port (the last worker left meanwhile): not
+      // ours. Killing it counts as a crash; the next attempt asks for the bound port.
+      this.listenPort = this.address.port;
+      manager.process?.kill('SIGKILL');
+      throw new StateError(`web process ${slot} bound port ${port} instead of ${this.address.port}`);
+    }
+    this.emit('started', { slot, pid: manager.pid, ms: performance.now() - worker.startedAt });
+    return worker;
+  }
+
+  private onMessage(worker: Worker, msg: FromWeb): void {
+    if (msg.type === 'served') void this.recycle(worker, msg.count);
+  }
+
+  /** Start first, then drain: capacity never drops and no request is cut. */
+  private async recycle(old: Worker, served: number): Promise<void> {
+    if (this.stopping || !this.started || old.recycling || this.current[old.slot] !== old) return;
+    old.recycling = true;
+    this.recycles++;
+    this.emit('recycle', { slot: old.slot, pid: old.manager.pid, served });
+    let next: Worker;
+    try {
+      next = await this.spawn(old.slot, false);
+    } catch (err) {
+      old.recycling = false;
+      if (this.stopping) return;
+      this.options.logger.warn({ slot: old.slot, err }, 'recycling a web process failed: its replacement did not start; it keeps serving');
+      return;
+    }
+    if (this.stopping || this.current[old.slot] !== old) {
+      // The slot changed while the replacement started (the old one crashed, or we stop): not needed.
+      void next.manager.stop(0);
+      return;
+    }
+    this.current[old.slot] = next;
+    this.broadcast();
+    void old.manager.stop(this.api.responseTimeout);
+  }
+
+  private onExit(worker: Worker, exit: ExitInfo): void {
+    this.all.delete(worker);
+    const { slot, manager } = worker;
+    if (this.stopping) return;
+    if (this.current[slot] !== worker) {
+      // A recycled process that finished draining, or a replacement that never took over.
       this.broadcast();
       return;
     }
-    const uptime = (performance.now() - startedAt) / 1000;
-    if (uptime >= HEALTHY_UPTIME_S) this.consecutive = 0;
-    if (api.maxRestarts > 0 && this.restarts >= api.maxRestarts) {
-      this.failed = true;
-      this.slots[slot] = undefined;
-      process.emitWarning(`appinfra: web process ${slot} crashed (code ${exit.code}, signal ${exit.signal}) and ${this.restarts} restarts are used up; not restarting`);
-      this.emit('failed', { slot, restarts: this.restarts, exit });
-      this.broadcast();
+    // A failed start is start()'s to report, not a crash to restart.
+    if (!this.started || exit.expected) {
+      this.current[slot] = undefined;
       return;
     }
-    const delay = Math.min(api.restartDelay * BACKOFF_FACTOR ** this.consecutive, BACKOFF_CAP_S);
-    this.consecutive++;
+    this.current[slot] = undefined;
+    if (exit.code === 0 && exit.signal === null) {
+      this.options.logger.info({ slot, pid: manager.pid }, 'web process exited cleanly; not restarted');
+      this.broadcast();
+      if (this.all.size === 0 && this.restartTimers.size === 0 && !this.failed) this.emit('exit');
+      return;
+    }
+    this.onCrash(slot, manager.pid, worker.startedAt, exit);
+  }
+
+  /** A slot's process died (or its replacement could not start): restart it with backoff, or give up. */
+  private onCrash(slot: number, pid: number | undefined, startedAt: number, exit: ExitInfo): void {
+    if ((performance.now() - startedAt) / 1000 >= HEALTHY_UPTIME_S) this.consecutive[slot] = 0;
+    const crashes = this.consecutive[slot] ?? 0;
+    const maxRestarts = this.api.maxRestarts;
+    if (!this.api.autoRestart || (maxRestarts > 0 && crashes >= maxRestarts)) {
+      this.giveUp(slot, pid, exit);
+      return;
+    }
+    const delay = Math.min(this.api.restartDelay * BACKOFF_FACTOR ** crashes, BACKOFF_CAP_S);
+    this.consecutive[slot] = crashes + 1;
     this.restarts++;
-    this.emit('restart', { slot, attempt: this.restarts, delay, exit });
+    this.options.logger.warn({ slot, pid, code: exit.code, signal: exit.signal, attempt: crashes + 1, maxRestarts, delay }, `web process crashed; restarting in ${delay}s`);
+    this.emit('restart', { slot, pid, attempt: crashes + 1, delay, exit });
+    this.broadcast();
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       if (this.stopping) return;
-      const port = this.address?.port ?? api.port;
-      this.spawn(slot, port).catch((err: unknown) => {
-        // A replacement that cannot start counts as another crash of this slot.
-        process.emitWarning(`appinfra: restarting web process ${slot} failed: ${(err as Error).message}`);
-      });
+      const attemptAt = performance.now();
+      this.spawn(slot, true)
+        .then(() => this.broadcast())
+        .catch((err: unknown) => {
+          // A replacement that exits during start-up is another crash, seen by onExit. One
+          // that never became a process has no exit to wait for: counted here instead.
+          this.options.logger.error({ slot, err }, 'restarting a web process failed');
+          if (this.current[slot]?.manager.process === undefined && !this.stopping) {
+            this.current[slot] = undefined;
+            this.onCrash(slot, undefined, attemptAt, { code: null, signal: null, expected: false });
+          }
+        });
     }, delay * 1000);
     this.restartTimers.add(timer);
   }
 
-  private broadcast(): void {
-    const status = this.status;
-    for (const s of this.slots) s?.tell({ type: 'status', supervisor: status });
+  private giveUp(slot: number, pid: number | undefined, exit: ExitInfo): void {
+    this.failed = true;
+    const restarts = this.restarts;
+    this.options.logger.error(
+      { slot, pid, code: exit.code, signal: exit.signal, restarts, maxRestarts: this.api.maxRestarts, autoRestart: this.api.autoRestart },
+      'web process crashed and will not be restarted; the server is failed',
+    );
+    this.emit('failed', { slot, pid, restarts, exit });
+    this.broadcast();
+    if (this.serving().length === 0 && this.address) {
+      const { host, port } = this.address;
+      void this.fallback.open(host, port).then(async (ok) => {
+        // stop() may have run while the port was being bound.
+        if (this.stopping) await this.fallback.close();
+        else if (!ok) this.options.logger.error({ host, port }, 'no web process is left and the port could not be bound to answer 503');
+      });
+    }
   }
 
+  private broadcast(): void {
+    const status = this.status;
+    for (const w of this.all) w.manager.tell({ type: 'status', supervisor: status });
+  }
+
+  /** Drains and stops every web process (drain -> terminate -> kill), and what else is open. */
   async stop(timeout: number): Promise<void> {
     this.stopping = true;
     for (const t of this.restartTimers) clearTimeout(t);
     this.restartTimers.clear();
-    await Promise.all(this.slots.map((s) => s?.stop(timeout)));
+    await Promise.all([this.fallback.close(), ...[...this.all].map((w) => w.manager.stop(timeout))]);
   }
 }

@@ -10,9 +10,11 @@ import type { CorsSpec, ExceptionHandlerSpec, ForwardRoute, InlineRoute, InlineR
 import { installConcurrencyLimit } from './concurrency.js';
 import { installErrorHandling } from './errors.js';
 import { installAccessLog } from './access-log.js';
-import { registerForward } from './forward.js';
+import { enableForceClose, http2Options } from './http2.js';
+import { registerEndpoints } from './protocols.js';
 import { registerModule } from './modules.js';
 import { pinoLevel } from '../logging.js';
+import { trackInFlight } from '../close.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,7 +67,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: { level: pinoLevel(uv.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) },
     // Fastify's own request lines are off; the access log below keeps uvicorn's meaning.
     logController: new LogController({ disableRequestLogging: true }),
-    keepAliveTimeout: Math.round(uv.timeoutKeepAlive * 1000),
+    keepAliveTimeout: Math.max(1, Math.round(uv.timeoutKeepAlive * 1000)),
     // Node's defaults would end a slow upload at 300 s; the deadline is the engine's, not the socket's.
     requestTimeout: 0,
     return503OnClosing: true,
@@ -73,11 +75,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
   };
   if (uv.sslKeyfile && uv.sslCertfile) fastifyOptions.https = { key: readPem(uv.sslKeyfile, 'sslKeyfile'), cert: readPem(uv.sslCertfile, 'sslCertfile') };
+  if (uv.http2) Object.assign(fastifyOptions, http2Options(fastifyOptions.https));
   const app = Fastify(fastifyOptions as FastifyServerOptions);
+  if (uv.http2) enableForceClose(app.server);
 
   app.decorate('ipc', channel);
   app.decorateRequest('ipc', { getter: () => channel });
+  trackInFlight(app);
   installErrorHandling(app, extras?.exceptionHandlers ?? []);
+  // uvicorn's timeout_keep_alive 0 closes after each response; Node's 0 would mean "never time out".
+  if (uv.timeoutKeepAlive === 0) {
+    app.addHook('onRequest', async (req, reply) => {
+      // HTTP/2 forbids the header; its streams do not keep a connection per request anyway.
+      if (req.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    });
+  }
   if (uv.accessLog) installAccessLog(app);
   if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
 
@@ -87,7 +99,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       info: { title: spec.api.title, description: spec.api.description, version: spec.api.version },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  // The page title as FastAPI sets it; swagger-ui puts it into the HTML unescaped.
+  const pageTitle = `${spec.api.title} - Swagger UI`.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, theme: { title: pageTitle } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   if (spec.cors) {
@@ -110,7 +124,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return reply.code(report.status).send(report.body);
   });
 
-  for (const route of spec.forwards) registerForward(app, route, channel, spec.api.responseTimeout);
+  await registerEndpoints(app, spec.forwards, channel, spec.api.responseTimeout);
   for (const route of extras?.inlineRoutes ?? []) {
     const { schema, ...rest } = route.options;
     app.route({ ...(rest as object), method: route.methods, url: route.path, schema: schema as object, handler: route.handler });
@@ -144,6 +158,8 @@ export function withTags(plugin: InlineRouter['plugin'], tags: string[] | undefi
       const schema = (route.schema ??= {}) as { tags?: string[] };
       schema.tags = [...new Set([...(schema.tags ?? []), ...tags])];
     });
-    await instance.register(plugin as never, opts);
+    // The prefix was applied when this wrapper was registered; passing it on would apply it twice.
+    const { prefix: _prefix, ...inner } = opts;
+    await instance.register(plugin as never, inner);
   };
 }

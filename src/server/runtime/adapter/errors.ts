@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OverloadedError, toWireError } from '../../../errors.js';
+import { AppinfraError, OverloadedError, toWireError } from '../../../errors.js';
 import type { ExceptionHandlerSpec } from '../../routes.js';
 
 interface ValidationItem {
@@ -21,6 +21,19 @@ function validationDetail(err: FastifyError): ValidationItem[] {
   });
 }
 
+/**
+ * Errors raised in this process are logged with their stack; errors that came back from
+ * the engine (or are the framework's own 503/504) carry no useful stack here, so they
+ * get one line: the engine logs its own failure with the real stack.
+ */
+function logFailure(request: FastifyRequest, error: Error, status: number, code: string): void {
+  if (error instanceof AppinfraError) {
+    request.log.warn({ status, code, url: request.url }, error.message);
+  } else {
+    request.log.error({ err: error }, "request failed");
+  }
+}
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
   409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
@@ -28,17 +41,52 @@ const STATUS_TEXT: Record<number, string> = {
   502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
+function classDepth(cls: object): number {
+  let depth = 0;
+  for (let p = Object.getPrototypeOf(cls); p; p = Object.getPrototypeOf(p)) depth++;
+  return depth;
+}
+
 /**
- * One error path for every route: user exception handlers first (first `instanceof`
- * match), then validation errors as 422 with field paths, then the deterministic
+ * The handler for `error` as Starlette picks it: the most derived matching class wins,
+ * whatever the registration order. A handler for `Error` itself is the catch-all for
+ * unhandled errors only: validation errors and client errors (4xx) keep their own
+ * answers, as FastAPI's `Exception` handler never sees them.
+ */
+function pickHandler(handlers: ExceptionHandlerSpec[], error: FastifyError): ExceptionHandlerSpec | undefined {
+  const status = error.statusCode;
+  const clientError = Boolean(error.validation) || (typeof status === 'number' && status >= 400 && status < 500);
+  let best: ExceptionHandlerSpec | undefined;
+  let bestDepth = -1;
+  for (const h of handlers) {
+    if (!(error instanceof h.errorClass) || (h.errorClass === Error && clientError)) continue;
+    const depth = classDepth(h.errorClass);
+    if (depth > bestDepth) {
+      best = h;
+      bestDepth = depth;
+    }
+  }
+  return best;
+}
+
+/**
+ * One error path for every route: the user's exception handler for the error's class
+ * first, then validation errors as 422 with field paths, then the deterministic
  * mapping of `toWireError`. A stack never reaches the client; 5xx are logged here.
  */
 export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHandlerSpec[]): void {
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    for (const h of handlers) {
-      if (error instanceof h.errorClass) return h.handler(error, request, reply);
+    const handler = error instanceof Error ? pickHandler(handlers, error) : undefined;
+    if (handler) {
+      try {
+        return await handler.handler(error, request, reply);
+      } catch (handlerError) {
+        // A failing exception handler must not fall through to Fastify's default handler,
+        // which would send its message to the client: answer (and log) the generic 500 below.
+        error = handlerError as FastifyError;
+      }
     }
-    if (error.validation) {
+    if (error?.validation) {
       const detail = validationDetail(error);
       return reply.code(422).send({
         statusCode: 422,
@@ -49,7 +97,7 @@ export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHa
       });
     }
     const wire = toWireError(error);
-    if (wire.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
+    if (wire.status >= 500) logFailure(request, error, wire.status, wire.code);
     if (error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfter));
     const body: Record<string, unknown> = { statusCode: wire.status, code: wire.code, error: STATUS_TEXT[wire.status] ?? 'Error', message: wire.message };
     if (wire.details !== undefined) body.details = wire.details;

@@ -60,7 +60,7 @@ function jsonHandler(route: ForwardRoute, channel: IPCChannel, timeout: number) 
 function sseHandler(route: ForwardRoute, channel: IPCChannel, timeout: number) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const request = toRequest(channel, req);
-    const stream = channel.submitStreaming(request, { route: route.handler, timeout, traceparent: traceparentOf(req) });
+    const stream = channel.submitStreaming(request, { route: route.handler, timeout, traceparent: traceparentOf(req), ...(route.window ? { window: route.window } : {}) });
     // Wait for the first chunk before committing to 200: admission and early engine
     // errors still get their own HTTP status.
     const first = await stream.next();

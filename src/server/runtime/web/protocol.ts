@@ -7,14 +7,22 @@ export type ToWeb =
   | { type: 'drain'; timeout: number };
 
 export type FromWeb =
+  /** The web process listens for control messages: the main process sends `init`. */
+  | { type: 'hello' }
   | { type: 'ready'; host: string; port: number }
   | { type: 'fatal'; message: string }
+  /** Sent each time `count` reaches a multiple of `uvicorn.limitMaxRequests`: time to recycle this process. */
   | { type: 'served'; count: number };
 
 /** What the supervisor tells a web process so `/_health` can report it. */
 export interface SupervisorStatus {
+  /** Restarts after crashes since the server started. */
   restarts: number;
+  /** Web processes alive now. */
   workers: number;
+  /** Web processes the server is configured to run (`uvicorn.workers`). */
+  configured: number;
+  /** True once the supervisor gave up restarting a web process (restarts used up). */
   failed: boolean;
 }
 

@@ -1,0 +1,28 @@
+/** Builds the demo server; main.ts serves it, measure.ts starts two of them side by side. */
+import { Queue, ServerBuilder, type Server } from '../../src/index.js';
+import { complete, completeStream, type CompletionRequest } from './engine.js';
+import { TinyLM, type ModelOptions } from './model.js';
+
+export interface DemoOptions {
+  host?: string;
+  port?: number;
+  /** false = direct mode (HTTP in this process), for comparison only. Default true. */
+  subprocess?: boolean;
+  model?: ModelOptions;
+}
+
+export function createDemoServer(options: DemoOptions = {}): { server: Server; model: TinyLM } {
+  const model = TinyLM.fromFile(new URL('./corpus.txt', import.meta.url), options.model);
+  let builder = new ServerBuilder('demo')
+    .withHost(options.host ?? '127.0.0.1')
+    .withPort(options.port ?? 8000)
+    .withTitle('appinfra demo: a CPU-bound completion engine behind a web process')
+    .withDescription(`OpenAI-style /v1/completions served by ${model.name} (vocabulary ${model.vocabSize} BPE tokens, ~${(model.flopsPerToken / 1e6).toFixed(1)}M multiply-adds per token).`)
+    .withVersion('0.1.0')
+    .routes.fromModule(new URL('./routes.ts', import.meta.url))
+    .done();
+  if (options.subprocess !== false) builder = builder.subprocess.withIpc(new Queue(), new Queue()).done();
+  const server = builder.build();
+  server.engine.handle('complete', (req: CompletionRequest, ctx) => (ctx.isStream ? completeStream(model, req, ctx) : complete(model, req, ctx)));
+  return { server, model };
+}

@@ -1,0 +1,32 @@
+import { Queue } from '../engine/queue.js';
+import type { EngineHandler } from '../engine/context.js';
+import { ServerBuilder } from './builder/server.js';
+import type { AppFile } from './config/app-file.js';
+import type { Server } from './runtime/server.js';
+import type { ForwardOptions } from './builder/route.js';
+
+/**
+ * Builds a Server from a checked app file and its engine handlers. Every endpoint is a
+ * forward route, so the web process gets plain data and runs no user code; the
+ * handlers are registered on the engine, here in the main process.
+ */
+export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandler>): Server {
+  const builder = new ServerBuilder(file.name).withConfig(file.api);
+  builder.subprocess.withConfig(file.ipc);
+  // The file's transport picks the mode: pipe -> web process(es), memory -> this process.
+  if (file.mode === 'subprocess') builder.subprocess.withIpc(new Queue(`${file.name}.requests`), new Queue(`${file.name}.responses`));
+  for (const e of file.endpoints) {
+    const options: ForwardOptions = { handler: e.handler, reply: e.reply as ForwardOptions['reply'] };
+    if (e.kind === 'http' || e.kind === 'sse') options.methods = e.methods;
+    if (e.schema) options.schema = e.schema;
+    if (e.summary !== undefined) options.summary = e.summary;
+    if (e.description !== undefined) options.description = e.description;
+    if (e.tags) options.tags = e.tags;
+    if (e.timeout !== undefined) options.timeout = e.timeout;
+    if (e.status !== undefined) options.status = e.status;
+    builder.routes.withForward(e.path, options);
+  }
+  const server = builder.build();
+  for (const [name, fn] of handlers) server.engine.handle(name, fn);
+  return server;
+}

@@ -1,0 +1,74 @@
+/** The app-file checks that need no process: cross-field rules of the seed-000 contract. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../../src/index.js';
+import { appFileFromObject, contractSummary } from '../../src/server/config/app-file.js';
+
+// Relative engine paths resolve against the file's folder: pretend the file sits beside the example engine.
+const SOURCE = fileURLToPath(new URL('../../examples/config/virtual.yaml', import.meta.url));
+const base = { engine: { module: './engine.mjs' }, endpoints: [{ path: '/v1/echo', methods: ['post'], handler: 'echo' }] };
+
+function problems(doc: Record<string, unknown>): string[] {
+  try {
+    appFileFromObject(doc, SOURCE);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return (err.details as { problems: string[] }).problems;
+  }
+  assert.fail('expected the file to be refused');
+}
+
+test('defaults: pipe transport, one web process, methods upper-cased, name from the file', () => {
+  const f = appFileFromObject(base, SOURCE);
+  assert.equal(f.mode, 'subprocess');
+  assert.equal(f.name, 'virtual');
+  assert.equal(f.api.uvicorn.workers, 1);
+  assert.deepEqual(f.endpoints[0]!.methods, ['POST']);
+  assert.equal(f.engineModule, fileURLToPath(new URL('../../examples/config/engine.mjs', import.meta.url)));
+  const c = contractSummary(f) as { process_groups: unknown[]; web: { interfaces: unknown[] } };
+  assert.deepEqual(c.process_groups, [{ name: 'web', processes: 1, runs: 'framework code only (no user code)' }]);
+});
+
+test('process_groups: the web group sets the number of web processes, and must agree with uvicorn.workers', () => {
+  const f = appFileFromObject({ ...base, runtime: { platform: { process_groups: [{ name: 'web', workers: 3 }] } } }, SOURCE);
+  assert.equal(f.api.uvicorn.workers, 3);
+  assert.deepEqual(problems({ ...base, uvicorn: { workers: 2 }, runtime: { platform: { process_groups: [{ name: 'web', workers: 3 }] } } }), [
+    'runtime.platform.process_groups[0].workers: got 3, expected the same number as uvicorn.workers (2), or set only one of them',
+  ]);
+  assert.deepEqual(problems({ ...base, runtime: { platform: { process_groups: [{ name: 'web', stages: ['core'] }, { name: 'web' }] } } }), [
+    'runtime.platform.process_groups[1].name: got "web", expected a unique name (also used by process_groups[0])',
+    'runtime.platform.process_groups[0].stages: got ["core"], expected nothing: the web group runs no user code, so it has no stages',
+  ]);
+});
+
+test('the memory transport serves in the main process, so it cannot have several web workers', () => {
+  assert.equal(appFileFromObject({ ...base, runtime: { platform: { execution_ipc: { transport: 'memory' } } } }, SOURCE).mode, 'direct');
+  assert.deepEqual(problems({ ...base, uvicorn: { workers: 2 }, runtime: { platform: { execution_ipc: { transport: 'memory' } } } }), [
+    'runtime.platform.execution_ipc.transport: got "memory" with 2 web workers, expected pipe: the memory transport serves HTTP in the main process, which is one process',
+  ]);
+});
+
+test('endpoints: duplicates (also across {name} and :name), built-in paths, and an http interface that cannot answer', () => {
+  const endpoints = [
+    { path: '/v1/items/{id}', methods: ['GET', 'POST'], handler: 'echo' },
+    { path: '/v1/items/:id', methods: ['post'], handler: 'echo' },
+    { path: '/_health', handler: 'echo' },
+  ];
+  assert.deepEqual(problems({ ...base, endpoints, runtime: { web: { interfaces: [{ kind: 'http', binds: ['stream'] }] } } }), [
+    'endpoints[1]: POST /v1/items/:id is already declared by endpoints[0]; remove one',
+    'endpoints[2].path: got "/_health", expected a path the framework does not serve itself (/_health, /docs and /openapi.json are built in)',
+    'runtime.web.interfaces[0].binds: got ["stream"], expected request and response among them (an http interface answers requests)',
+    'endpoints[0].kind: got "http", expected the http interface to bind the request port (it binds stream)',
+    'endpoints[1].kind: got "http", expected the http interface to bind the request port (it binds stream)',
+    'endpoints[2].kind: got "http", expected the http interface to bind the request port (it binds stream)',
+  ]);
+});
+
+test('api/uvicorn/ipc problems are reported together with the file’s own, with the keys as written', () => {
+  assert.deepEqual(problems({ ...base, endpoints: [], api: { response_timeout: -1 }, ipc: { max_pending: 0 } }), [
+    'endpoints: got [], expected at least one endpoint',
+    'api.response_timeout: got -1, expected a positive number of seconds (deadline for the engine to answer an HTTP request)',
+    'ipc.max_pending: got 0, expected a positive integer (requests waiting for the engine before admission is refused)',
+  ]);
+});
