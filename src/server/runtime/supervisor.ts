@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import { StateError } from '../../errors.js';
@@ -67,10 +68,9 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private stopping = false;
   private generation = 0;
   /**
-   * The port new workers are told to listen on. Cluster workers share one listening
-   * socket keyed by the port they ask for: while a worker that asked for port 0 is up,
-   * new ones must ask for 0 too (asking for the bound port would try to bind it twice).
-   * Once none is left, the socket is gone and new workers ask for the bound port.
+   * The port every web process is told to listen on. Cluster workers share one listening
+   * socket per (host, port) the primary knows, so port 0 is resolved to a free port here
+   * first: two servers in one process asking for port 0 would otherwise share one socket.
    */
   private listenPort: number;
   address: { host: string; port: number } | undefined;
@@ -122,7 +122,8 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   async start(): Promise<{ host: string; port: number }> {
     if (this.started || this.stopping) throw new StateError('WebSupervisor.start(): already started; a supervisor starts once');
     const n = this.api.uvicorn.workers;
-    // The first one binds (port 0 resolves here); the others join its socket.
+    this.listenPort = await probePort(this.api.host, this.listenPort);
+    // The first one binds; the others join its socket.
     const first = await this.spawn(0, true);
     this.address = first.manager.address;
     const rest = await Promise.allSettled(Array.from({ length: n - 1 }, (_, i) => this.spawn(i + 1, true)));
@@ -139,7 +140,6 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
    * takes over once it listens.
    */
   private async spawn(slot: number, takeSlot: boolean): Promise<Worker> {
-    if (this.address && !this.serving().some((w) => !w.manager.isStopping)) this.listenPort = this.address.port;
     const spec = { ...this.options.spec, api: { ...this.api, port: this.listenPort } };
     const replyTo = `${this.options.name}.w${slot}.g${++this.generation}`;
     const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status });
@@ -157,9 +157,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
     }
     const port = manager.address!.port;
     if (this.address && port !== this.address.port) {
-      // Its socket was created anew on another port (the last worker left meanwhile): not
-      // ours. Killing it counts as a crash; the next attempt asks for the bound port.
-      this.listenPort = this.address.port;
+      // Cannot happen while every process asks for the same concrete port; a guard, not a path.
       manager.process?.kill('SIGKILL');
       throw new StateError(`web process ${slot} bound port ${port} instead of ${this.address.port}`);
     }
@@ -285,4 +283,26 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
     this.restartTimers.clear();
     await Promise.all([this.fallback.close(), ...[...this.all].map((w) => w.manager.stop(timeout))]);
   }
+}
+
+/**
+ * Binds `port` (0: any free port) on `host` and lets it go, returning the port.
+ *
+ * Cluster workers asking for the same (host, port) are handed the primary's existing
+ * socket, so without this a second server of this process asking for a port its first
+ * server holds would silently share it instead of failing with EADDRINUSE, and two servers
+ * asking for port 0 would share one socket. Another program could take the port between
+ * this probe and the bind; the web process then fails to start, which start() reports.
+ */
+function probePort(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new StateError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}; choose another port (withPort), or 0 for a free one`)),
+    );
+    probe.listen({ host, port, exclusive: true }, () => {
+      const bound = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(bound));
+    });
+  });
 }
