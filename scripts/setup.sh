@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the tests and benchmarks need on a fresh Debian machine:
 # Chromium (the /docs browser test), openssl (self-signed certificates in the TLS tests),
-# redis-server, wrk and h2load (benchmarks), npm packages.
+# wrk and h2load (benchmarks), npm packages.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v openssl >/dev/null || need+=(openssl)
-command -v redis-server >/dev/null || need+=(redis-server)
 command -v wrk >/dev/null || need+=(wrk)
 command -v h2load >/dev/null || need+=(nghttp2-client)
 if [ ${#need[@]} -gt 0 ]; then

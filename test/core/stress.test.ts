@@ -99,7 +99,7 @@ test('100,000 requests over a real socket, one in ten timing out: no waiter left
   const peaks: number[] = [];
   for (let start = 0; start < total; start += batch) {
     const results = await Promise.allSettled(
-      Array.from({ length: batch }, (_, k) => channel.submit({ n: start + k }, { route: 'work', timeout: 0.02 })),
+      Array.from({ length: batch }, (_, k) => channel.submit({ n: start + k }, { route: 'work', timeout: (start + k) % 10 === 0 ? 0.02 : 5 })),
     );
     for (const r of results) {
       if (r.status === 'fulfilled') ok++;
@@ -111,7 +111,9 @@ test('100,000 requests over a real socket, one in ten timing out: no waiter left
   assert.equal(timedOut, 10_000);
   await waitFor(() => engine.pendingCount === 0, 5000, 'engine pending 0');
   assert.equal(channel.pendingCount, 0);
-  assert.ok(peaks.every((p) => p === peaks[0]), `waiters after each batch stay flat: ${[...new Set(peaks)].join(',')}`);
+  // After each batch the only waiters left can be engine entries whose cancel is still on
+  // the wire: bounded by one batch's never-answering requests, never growing with the run.
+  assert.ok(Math.max(...peaks) <= batch / 10, `waiters after each batch stay bounded: max ${Math.max(...peaks)}`);
   assert.equal(channel.stats.timedOut, 10_000);
   assert.equal(engine.stats.cancelled, 10_000);
   await channel.stop();
