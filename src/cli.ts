@@ -11,6 +11,7 @@ import { stringify as toYaml } from 'yaml';
 import { AppBuilder } from './app/builder.js';
 import type { ToolContext } from './app/tool.js';
 import { contractSummary, loadAppFile, routeTable, type RouteRow } from './server/config/app-file.js';
+import { checkEndpointSchemas } from './server/config/schema-check.js';
 import { loadEngineModule } from './server/config/app-engine.js';
 import { serverFromFile } from './server/from-file.js';
 
@@ -27,6 +28,7 @@ function parsePort(value: string): number {
 
 async function serve(ctx: ToolContext): Promise<number> {
   const file = loadAppFile(ctx.args.file as string);
+  await checkEndpointSchemas(file);
   const { host, port } = ctx.options as { host?: string; port?: number };
   if (host !== undefined) file.api.host = host;
   if (port !== undefined) file.api.port = port;
@@ -50,6 +52,7 @@ async function serve(ctx: ToolContext): Promise<number> {
 
 async function check(ctx: ToolContext): Promise<number> {
   const file = loadAppFile(ctx.args.file as string);
+  await checkEndpointSchemas(file);
   // Importing the engine module is the only way to know its handlers exist; it runs here,
   // in the process that would be the engine, never in a web process.
   const handlers = await loadEngineModule(file);

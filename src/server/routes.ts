@@ -118,7 +118,13 @@ export function toFastifyPath(path: string): string {
   if (typeof path !== 'string' || !path.startsWith('/')) {
     throw new BuildError(`Route path ${JSON.stringify(path)} must be a string starting with "/"`);
   }
-  return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)(?::path)?\}/g, ':$1');
+  const converter = /\{([A-Za-z_][A-Za-z0-9_]*):([A-Za-z]+)\}/.exec(path);
+  if (converter) {
+    // A `:name` parameter stops at "/", so `{name:path}` would quietly match one segment only.
+    const hint = converter[2] === 'path' ? `end the path with "*" instead; the rest of the path is then in params['*']` : 'drop the converter and validate the parameter with the route schema';
+    throw new BuildError(`Route path ${JSON.stringify(path)}: the converter "{${converter[1]}:${converter[2]}}" is not supported; ${hint}`);
+  }
+  return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
 }
 
 export function normaliseMethods(methods: readonly string[] | string | undefined, where: string): HttpMethod[] {

@@ -86,6 +86,10 @@ const BROKEN: [string, string[]][] = [
       'endpoints[1].kind: got "sse", expected a kind whose interface is declared in runtime.web.interfaces (declared: websocket; sse needs http)',
     ],
   ],
+  [
+    'bad-schema.yaml',
+    ['endpoints[0].schema.body: got a schema the validator cannot compile (data/type must be equal to one of the allowed values, data/type must be array, data/type must match a schema in anyOf), expected a JSON Schema (draft-07)'],
+  ],
   ['no-module.yaml', ['engine.module: got "./nowhere.mjs", expected a module file relative to no-module.yaml']],
 ];
 

@@ -114,6 +114,8 @@ test('build() rejects inline closures in subprocess mode and says where to move 
 
 test('route, middleware and CORS misuse fails at the call with a precise message', () => {
   assert.match(failsWith(BuildError, () => new ServerBuilder('r').routes.withRoute('x', ok)), /must be a string starting with "\/"/);
+  assert.match(failsWith(BuildError, () => new ServerBuilder('r').routes.withRoute('/files/{p:path}', ok)), /"\{p:path\}" is not supported; end the path with "\*"/);
+  assert.match(failsWith(BuildError, () => new ServerBuilder('r').routes.withForward('/items/{id:int}', { handler: 'h' })), /"\{id:int\}" is not supported/);
   assert.match(failsWith(BuildError, () => new ServerBuilder('r').routes.withRoute('/x', ok, { methods: ['FETCH'] })), /unknown HTTP method "FETCH"/);
   assert.match(failsWith(BuildError, () => new ServerBuilder('r').routes.withRoute('/x', ok, { methods: [] })), /at least one HTTP method/);
   assert.match(failsWith(BuildError, () => new ServerBuilder('r').routes.withRoute('/x', 'name' as never)), /handler must be a function/);

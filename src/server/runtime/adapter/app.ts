@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { AJV_OPTIONS } from '../../config/schema-check.js';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
@@ -72,7 +73,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     requestTimeout: 0,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    ajv: AJV_OPTIONS,
   };
   if (uv.sslKeyfile && uv.sslCertfile) fastifyOptions.https = { key: readPem(uv.sslKeyfile, 'sslKeyfile'), cert: readPem(uv.sslCertfile, 'sslCertfile') };
   if (uv.http2) Object.assign(fastifyOptions, http2Options(fastifyOptions.https));
