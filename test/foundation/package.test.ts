@@ -34,19 +34,37 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
   assert.ok(existsSync(join(pkg, 'dist', 'index.d.ts')), 'types are emitted for the exports map');
 
   const script = `
-    import { ServerBuilder, Server, ApiConfig, UvicornConfig, IPCConfig } from 'appinfra';
+    import { ServerBuilder, Server, ApiConfig, UvicornConfig, IPCConfig, Queue } from 'appinfra';
     const server = new ServerBuilder('dist').withPort(0).routes.withRoute('/x', async () => ({ from: 'dist' })).done().build();
     if (!(server instanceof Server)) throw new Error('build() did not return a Server');
     const { url } = await server.listen();
     const body = await (await fetch(url + '/x')).json();
     await server.stop(1);
+    // Subprocess mode: the web process runs the built entry under plain node too.
+    const sub = new ServerBuilder('dist-sub').withPort(0).routes.withForward('/up', { methods: ['POST'], handler: 'up' }).done()
+      .subprocess.withIpc(new Queue(), new Queue()).done().build();
+    sub.engine.handle('up', (req) => ({ up: String(req.body.s).toUpperCase(), engine: process.pid }));
+    const child = await sub.startSubprocess();
+    const up = await (await fetch(sub.address.url + '/up', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"s":"dist"}' })).json();
+    await sub.stop(2);
     console.log(JSON.stringify({
       body,
+      sub: { up: up.up, engineIsMain: up.engine === process.pid, webIsChild: child.pid !== process.pid },
       port: new ApiConfig().port,
       workers: new UvicornConfig().workers,
       maxPending: new IPCConfig().maxPending,
     }));
   `;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' } });
-  assert.deepEqual(JSON.parse(stdout.trim().split('\n').pop()!), { body: { from: 'dist' }, port: 8000, workers: 1, maxPending: 100 });
+  assert.deepEqual(JSON.parse(stdout.trim().split('\n').pop()!), {
+    body: { from: 'dist' },
+    sub: { up: 'DIST', engineIsMain: true, webIsChild: true },
+    port: 8000,
+    workers: 1,
+    maxPending: 100,
+  });
+  // The package's bin, as npm links it: plain node on dist/cli.js.
+  const routes = await run(process.execPath, [join(pkg, 'dist', 'cli.js'), 'routes', join(root, 'examples/config/app.yaml')], { env: { ...process.env, NODE_OPTIONS: '' } });
+  assert.match(routes.stdout, /^METHODS\s+PATH\s+KIND/m);
+  assert.match(routes.stdout, /POST\s+\/v1\/echo/);
 });
