@@ -10,8 +10,8 @@
  *   websocat ws://localhost:8000/ticks/ws   then send   {"data":{"count":3}}
  *   curl -s localhost:8000/graphql -H 'content-type: application/json' -d '{"query":"{ ticks(count: 3) { i label } }"}'
  */
-import { pathToFileURL } from 'node:url';
-import { Queue, ServerBuilder, type EngineContext, type ForwardRequest, type Server } from '../../src/index.js';
+import { ServerBuilder, type EngineContext, type ForwardRequest } from '../../src/index.js';
+import { runAsScript, withQueues, type Example } from './serve.js';
 
 interface TicksInput {
   count?: number;
@@ -31,32 +31,18 @@ export const schema = /* GraphQL */ `
 `;
 
 /** Subprocess mode: the web process gets only this route table, never the handler. */
-export function createServer(port = 8000): { server: Server; close: () => Promise<void> } {
-  const requestQ = new Queue();
-  const responseQ = new Queue();
-  const server = new ServerBuilder('all-in-one')
-    .withPort(port)
-    .routes.withForward('/ticks', { methods: ['POST'], handler: 'ticks' })
-    .withForward('/ticks/stream', { methods: ['POST'], handler: 'ticks', reply: 'sse' })
-    .withWebSocket('/ticks/ws', { handler: 'ticks' })
-    .withGraphQL({ schema, resolvers: { Query: { ticks: 'ticks' }, Subscription: { ticks: 'ticks' } } })
-    .done()
-    .subprocess.withIpc(requestQ, responseQ)
-    .done()
-    .build();
+export function createServer(port = 8000): Example {
+  const { server, close } = withQueues(
+    new ServerBuilder('all-in-one')
+      .withPort(port)
+      .routes.withForward('/ticks', { methods: ['POST'], handler: 'ticks' })
+      .withForward('/ticks/stream', { methods: ['POST'], handler: 'ticks', reply: 'sse' })
+      .withWebSocket('/ticks/ws', { handler: 'ticks' })
+      .withGraphQL({ schema, resolvers: { Query: { ticks: 'ticks' }, Subscription: { ticks: 'ticks' } } })
+      .done(),
+  );
   server.engine.handle('ticks', ticks);
-  const close = async (): Promise<void> => {
-    await server.stop();
-    requestQ.close();
-    responseQ.close();
-  };
   return { server, close };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { server, close } = createServer(Number(process.env.PORT ?? 8000));
-  const { url } = await server.listen();
-  console.log(`all-in-one listening on ${url} (POST /ticks, POST /ticks/stream, ws /ticks/ws, /graphql)`);
-  process.once('SIGINT', () => void close());
-  await server.waitStopped();
-}
+await runAsScript(import.meta, createServer, (url) => `all-in-one listening on ${url} (POST /ticks, POST /ticks/stream, ws /ticks/ws, /graphql)`);

@@ -10,8 +10,8 @@
  *   open http://localhost:8000/graphiql   (subscription { userAdded { id name } })
  */
 import { EventEmitter, on } from 'node:events';
-import { pathToFileURL } from 'node:url';
-import { EngineError, Queue, ServerBuilder, type EngineContext, type ForwardRequest, type Server } from '../../src/index.js';
+import { EngineError, ServerBuilder, type EngineContext, type ForwardRequest } from '../../src/index.js';
+import { runAsScript, withQueues, type Example } from './serve.js';
 
 export const schema = /* GraphQL */ `
   type User { id: ID!  name: String! }
@@ -61,28 +61,15 @@ export function createEngine(): Record<string, (req: ForwardRequest, ctx: Engine
   };
 }
 
-export function createServer(port = 8000): { server: Server; close: () => Promise<void> } {
-  const requestQ = new Queue();
-  const responseQ = new Queue();
-  const server = new ServerBuilder('graphql-example')
-    .withPort(port)
-    .routes.withGraphQL({ schema, resolvers, graphiql: true })
-    .done()
-    .subprocess.withIpc(requestQ, responseQ)
-    .done()
-    .build();
+export function createServer(port = 8000): Example {
+  const { server, close } = withQueues(
+    new ServerBuilder('graphql-example')
+      .withPort(port)
+      .routes.withGraphQL({ schema, resolvers, graphiql: true })
+      .done(),
+  );
   for (const [name, handler] of Object.entries(createEngine())) server.engine.handle(name, handler);
-  const close = async (): Promise<void> => {
-    await server.stop();
-    requestQ.close();
-    responseQ.close();
-  };
   return { server, close };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { server, close } = createServer(Number(process.env.PORT ?? 8000));
-  console.log(`GraphQL on ${(await server.listen()).url}/graphql (GraphiQL at /graphiql)`);
-  process.once('SIGINT', () => void close());
-  await server.waitStopped();
-}
+await runAsScript(import.meta, createServer, (url) => `GraphQL on ${url}/graphql (GraphiQL at /graphiql)`);

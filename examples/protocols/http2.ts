@@ -13,8 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Queue, ServerBuilder, type ForwardRequest, type Server } from '../../src/index.js';
+import { ServerBuilder, type ForwardRequest } from '../../src/index.js';
+import { runAsScript, withQueues, type Example } from './serve.js';
 
 /** A throwaway self-signed certificate for localhost (development and tests only). */
 export function selfSignedCert(dir = mkdtempSync(join(tmpdir(), 'appinfra-h2-'))): { key: string; cert: string; dir: string } {
@@ -39,9 +39,7 @@ export interface Http2ExampleOptions {
   tls?: { key: string; cert: string };
 }
 
-export function createServer(options: Http2ExampleOptions = {}): { server: Server; close: () => Promise<void> } {
-  const requestQ = new Queue();
-  const responseQ = new Queue();
+export function createServer(options: Http2ExampleOptions = {}): Example {
   let builder = new ServerBuilder('http2-example')
     .withPort(options.port ?? 8443)
     .routes.withForward('/hello', { handler: 'hello' })
@@ -50,20 +48,15 @@ export function createServer(options: Http2ExampleOptions = {}): { server: Serve
     .uvicorn.withHttp2()
     .done();
   if (options.tls) builder = builder.uvicorn.withSsl(options.tls.key, options.tls.cert).done();
-  const server = builder.subprocess.withIpc(requestQ, responseQ).done().build();
+  const { server, close } = withQueues(builder);
   server.engine.handle('hello', hello).handle('events', events);
-  const close = async (): Promise<void> => {
-    await server.stop();
-    requestQ.close();
-    responseQ.close();
-  };
   return { server, close };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+let certDir = '';
+const withCert = (port: number): Example => {
   const tls = selfSignedCert();
-  const { server, close } = createServer({ port: Number(process.env.PORT ?? 8443), tls });
-  console.log(`h2 (and HTTP/1.1) on ${(await server.listen()).url}; self-signed cert in ${tls.dir}`);
-  process.once('SIGINT', () => void close());
-  await server.waitStopped();
-}
+  certDir = tls.dir;
+  return createServer({ port, tls });
+};
+await runAsScript(import.meta, withCert, (url) => `h2 (and HTTP/1.1) on ${url}; self-signed cert in ${certDir}`, 8443);

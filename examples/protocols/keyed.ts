@@ -11,8 +11,8 @@
  *     send {"type":"unsubscribe","key":"ACME"}   <- {"type":"end","key":"ACME","cancelled":true}
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
-import { EngineError, Queue, ServerBuilder, type EngineContext, type ForwardRequest, type Server } from '../../src/index.js';
+import { EngineError, ServerBuilder, type EngineContext, type ForwardRequest } from '../../src/index.js';
+import { runAsScript, withQueues, type Example } from './serve.js';
 
 export interface Quote {
   symbol: string;
@@ -33,28 +33,15 @@ export async function* prices(request: ForwardRequest & { key?: string }, ctx: E
   }
 }
 
-export function createServer(port = 8000): { server: Server; close: () => Promise<void> } {
-  const requestQ = new Queue();
-  const responseQ = new Queue();
-  const server = new ServerBuilder('keyed-example')
-    .withPort(port)
-    .routes.withWebSocket('/prices', { handler: 'prices', keyed: true })
-    .done()
-    .subprocess.withIpc(requestQ, responseQ)
-    .done()
-    .build();
+export function createServer(port = 8000): Example {
+  const { server, close } = withQueues(
+    new ServerBuilder('keyed-example')
+      .withPort(port)
+      .routes.withWebSocket('/prices', { handler: 'prices', keyed: true })
+      .done(),
+  );
   server.engine.handle('prices', prices);
-  const close = async (): Promise<void> => {
-    await server.stop();
-    requestQ.close();
-    responseQ.close();
-  };
   return { server, close };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { server, close } = createServer(Number(process.env.PORT ?? 8000));
-  console.log(`keyed streams on ${(await server.listen()).url.replace('http', 'ws')}/prices`);
-  process.once('SIGINT', () => void close());
-  await server.waitStopped();
-}
+await runAsScript(import.meta, createServer, (url) => `keyed streams on ${url.replace('http', 'ws')}/prices`);

@@ -9,8 +9,8 @@
  *   curl -sN -XPOST localhost:8000/countdown -H 'content-type: application/json' -d '{"from":3}'
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
-import { EngineError, Queue, ServerBuilder, type EngineContext, type ForwardRequest, type Server } from '../../src/index.js';
+import { EngineError, ServerBuilder, type EngineContext, type ForwardRequest } from '../../src/index.js';
+import { runAsScript, withQueues, type Example } from './serve.js';
 
 /** Counts down from `from`; a negative start is the client's mistake (422, shown to the client). */
 export async function* countdown(request: ForwardRequest): AsyncGenerator<{ n: number }> {
@@ -33,31 +33,18 @@ export function broken(): never {
   throw new Error('secret internal detail');
 }
 
-export function createServer(port = 8000): { server: Server; close: () => Promise<void> } {
-  const requestQ = new Queue();
-  const responseQ = new Queue();
-  const server = new ServerBuilder('websocket-example')
-    .withPort(port)
-    .routes.withWebSocket('/ws/countdown', { handler: 'countdown' })
-    .withWebSocket('/ws/ticker', { handler: 'ticker', maxStreams: 4 })
-    .withWebSocket('/ws/broken', { handler: 'broken' })
-    .withForward('/countdown', { methods: ['POST'], handler: 'countdown', reply: 'sse' })
-    .done()
-    .subprocess.withIpc(requestQ, responseQ)
-    .done()
-    .build();
+export function createServer(port = 8000): Example {
+  const { server, close } = withQueues(
+    new ServerBuilder('websocket-example')
+      .withPort(port)
+      .routes.withWebSocket('/ws/countdown', { handler: 'countdown' })
+      .withWebSocket('/ws/ticker', { handler: 'ticker', maxStreams: 4 })
+      .withWebSocket('/ws/broken', { handler: 'broken' })
+      .withForward('/countdown', { methods: ['POST'], handler: 'countdown', reply: 'sse' })
+      .done(),
+  );
   server.engine.handle('countdown', countdown).handle('ticker', ticker).handle('broken', broken);
-  const close = async (): Promise<void> => {
-    await server.stop();
-    requestQ.close();
-    responseQ.close();
-  };
   return { server, close };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { server, close } = createServer(Number(process.env.PORT ?? 8000));
-  console.log(`websocket example on ${(await server.listen()).url}`);
-  process.once('SIGINT', () => void close());
-  await server.waitStopped();
-}
+await runAsScript(import.meta, createServer, (url) => `websocket example on ${url}`);

@@ -25,6 +25,11 @@ export interface Envelope {
   /** Streams: chunks the receiver can take before it returns credit; credit envelopes: how many more. */
   window?: number;
   payload?: unknown;
+  /**
+   * On the wire only: the payloads of several `chunk` envelopes of one stream in one frame
+   * (see `Codec.chunkBatch`). The receiving link hands them on as separate chunks.
+   */
+  batch?: unknown[];
   /** Room for signed transports. */
   ts?: number;
   nonce?: string;

@@ -1,17 +1,11 @@
 /** Runs an example (or fixture) as a real process, `node --import tsx file`, as a user would with `npx tsx`. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { isAlive, waitFor } from '../helpers.js';
+import { isAlive } from '../helpers.js';
+import { spawnScript, type Spawned } from '../proc.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT } from '../proc.js';
 
-export interface Running {
-  child: ChildProcess;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** Resolves once the process exited and its output is read. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+export interface Running extends Spawned {
   /** Waits for the first stdout line matching `re` and returns its match. */
   line(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
   /** Kills the process (SIGKILL) if it still runs, and every pid in `also`; waits for its exit. */
@@ -19,37 +13,16 @@ export interface Running {
 }
 
 export function run(file: string, env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  // 'close' comes after 'exit' and after the last output.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-  let done = false;
-  void exited.then(() => (done = true));
-  return {
-    child,
-    get stdout() {
-      return stdout;
-    },
-    get stderr() {
-      return stderr;
-    },
-    exited,
-    async line(re, ms = 30_000) {
-      let m: RegExpMatchArray | null = null;
-      const find = (): boolean => stdout.split('\n').some((l) => (m = l.match(re)) !== null);
-      await waitFor(() => find() || done, ms, `a line ${re} (stdout: ${stdout}; stderr: ${stderr})`);
-      if (!find()) throw new Error(`exited before printing ${re}\nstdout: ${stdout}\nstderr: ${stderr}`);
-      return m!;
-    },
-    async kill(also = []) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
+  const p = spawnScript(file, [], env);
+  return Object.assign(p, {
+    line: (re: RegExp, ms = 30_000) =>
+      p.until(() => p.stdout.split('\n').map((l) => l.match(re)).find((m) => m !== null), `a line ${re}`, ms),
+    async kill(also: number[] = []) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await p.exited;
       for (const pid of also) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     },
-  };
+  });
 }
 
 export interface Reply {

@@ -8,12 +8,24 @@ export interface Codec {
   readonly name: string;
   encode(envelope: Envelope): Buffer;
   decode(bytes: Buffer): Envelope;
+  /**
+   * Optional, for stream chunks sent in one event-loop turn to travel as one frame (an
+   * envelope with `batch`, which the receiving link unrolls). `chunkPart` encodes one
+   * chunk's payload when it is sent (a snapshot: later changes to the object do not
+   * leak into the frame); it returns undefined when that payload cannot go in a batch.
+   * `chunkBatch` builds the frame.
+   */
+  chunkPart?(payload: unknown): string | undefined;
+  chunkBatch?(id: string, parts: readonly string[]): Buffer;
 }
 
 export const jsonCodec: Codec = {
   name: 'json',
   encode: (e) => Buffer.from(JSON.stringify(e)),
   decode: (b) => JSON.parse(b.toString('utf8')) as Envelope,
+  // JSON.stringify gives undefined for undefined, functions and symbols: those take the one-envelope path.
+  chunkPart: (payload) => JSON.stringify(payload) as string | undefined,
+  chunkBatch: (id, parts) => Buffer.from(`{"kind":"chunk","id":${JSON.stringify(id)},"batch":[${parts.join(',')}]}`),
 };
 
 // Records off: envelopes are small maps and the other side may be another runtime.

@@ -1,0 +1,68 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PipeLink } from '../../src/ipc/transports/pipe.js';
+import { codecByName } from '../../src/ipc/codecs/index.js';
+import type { Envelope } from '../../src/ipc/envelope.js';
+import { assertNoLeaks, resourcesNow, waitFor } from '../helpers.js';
+
+let baseline: string[];
+let dir: string;
+before(() => {
+  baseline = resourcesNow();
+  dir = mkdtempSync(join(tmpdir(), 'appinfra-batch-'));
+});
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await assertNoLeaks(baseline);
+});
+
+/** Two PipeLinks over a Unix socket; `frames` counts the frames the receiver decoded. */
+async function links(codec: string) {
+  const path = join(dir, `s${Math.random().toString(36).slice(2)}.sock`);
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(path, r));
+  const accepted = new Promise<Socket>((r) => server.once('connection', r));
+  const a = connect(path);
+  const b = await accepted;
+  const sender = new PipeLink(a, { codec: codecByName(codec) });
+  const c = codecByName(codec);
+  let frames = 0;
+  const counting = { ...c, decode: (bytes: Buffer) => (frames++, c.decode(bytes)) };
+  const receiver = new PipeLink(b, { codec: counting });
+  const got: Envelope[] = [];
+  receiver.onMessage((e) => got.push(e));
+  const close = async (): Promise<void> => {
+    sender.close();
+    receiver.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return { sender, got, frames: () => frames, close };
+}
+
+for (const codec of ['json', 'msgpack', 'v8']) {
+  test(`${codec}: chunks of interleaved streams in one turn keep each stream's order, and each chunk is what it was when sent`, async () => {
+    const { sender, got, frames, close } = await links(codec);
+    const shared = { n: 0 };
+    for (let i = 0; i < 5; i++) {
+      shared.n = i;
+      sender.send({ kind: 'chunk', id: 'a', payload: shared });
+      sender.send({ kind: 'chunk', id: 'b', payload: { i } });
+    }
+    sender.send({ kind: 'end', id: 'a' });
+    // After the end of a stream, a chunk with the same id must not jump ahead of it.
+    sender.send({ kind: 'chunk', id: 'a', payload: 'late' });
+    sender.send({ kind: 'chunk', id: 'c', payload: undefined });
+    await waitFor(() => got.length === 13, 2000, 'all envelopes');
+    const of = (id: string) => got.filter((e) => e.id === id).map((e) => (e.kind === 'chunk' ? e.payload : e.kind));
+    assert.deepEqual(of('a'), [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, 'end', 'late']);
+    assert.deepEqual(of('b'), [0, 1, 2, 3, 4].map((i) => ({ i })));
+    assert.deepEqual(of('c'), [undefined]);
+    assert.ok(got.every((e) => e.batch === undefined), 'batches are unrolled by the receiving link');
+    if (codec === 'json') assert.ok(frames() <= 5, `JSON batches chunks of a stream into one frame (${frames()} frames)`);
+    await close();
+  });
+}
