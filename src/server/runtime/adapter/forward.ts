@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { IPCChannel } from '../../../channel/channel.js';
 import { toWireError } from '../../../errors.js';
 import type { ForwardRoute } from '../../routes.js';
+import { engineRequest, traceparentOf } from './ingress.js';
 
 /** What an engine handler receives for a forward route: the HTTP request as plain data. */
 export interface ForwardRequest {
@@ -12,17 +13,6 @@ export interface ForwardRequest {
   params: Record<string, string>;
   query: Record<string, unknown>;
   body: unknown;
-}
-
-function toRequest(channel: IPCChannel, req: FastifyRequest): ForwardRequest {
-  return {
-    id: channel.nextId(),
-    method: req.method,
-    path: req.url,
-    params: (req.params ?? {}) as Record<string, string>,
-    query: (req.query ?? {}) as Record<string, unknown>,
-    body: req.body,
-  };
 }
 
 /** Registers one forward route: the ingress adapter of seed 000 for HTTP JSON and SSE. */
@@ -39,7 +29,7 @@ export function registerForward(app: FastifyInstance, route: ForwardRoute, chann
 function jsonHandler(route: ForwardRoute, channel: IPCChannel, timeout: number) {
   const status = route.status ?? 200;
   return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    const request = toRequest(channel, req);
+    const request = engineRequest(channel, req, req.body);
     const res = reply.raw;
     // The client leaving before we answer cancels the engine's work (WEB-08).
     const onClose = (): void => {
@@ -59,7 +49,7 @@ function jsonHandler(route: ForwardRoute, channel: IPCChannel, timeout: number) 
 
 function sseHandler(route: ForwardRoute, channel: IPCChannel, timeout: number) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const request = toRequest(channel, req);
+    const request = engineRequest(channel, req, req.body);
     const stream = channel.submitStreaming(request, { route: route.handler, timeout, traceparent: traceparentOf(req), ...(route.window ? { window: route.window } : {}) });
     // Wait for the first chunk before committing to 200: admission and early engine
     // errors still get their own HTTP status.
@@ -123,9 +113,4 @@ function writeEvent(res: ServerResponse, chunk: unknown): Promise<void> | void {
 
 function uncork(res: ServerResponse): void {
   res.uncork();
-}
-
-function traceparentOf(req: FastifyRequest): string | undefined {
-  const tp = req.headers.traceparent;
-  return typeof tp === 'string' ? tp : undefined;
 }
