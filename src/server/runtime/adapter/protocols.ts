@@ -3,7 +3,6 @@ import type { IPCChannel } from '../../../channel/channel.js';
 import { ConfigError } from '../../../errors.js';
 import { REPLY_MODES, type ForwardRoute, type ReplyMode } from '../../routes.js';
 import { registerForward } from './forward.js';
-import { registerGraphQL } from './graphql.js';
 import { registerKeyedStreamRoute } from './kv-stream.js';
 import { WEBSOCKET_DIALECT, installWebSocket, registerSocketRoute } from './websocket.js';
 
@@ -19,7 +18,9 @@ const ADAPTERS: Record<ReplyMode, { register: Register; socket: boolean }> = {
   websocket: { register: (app, route, channel, timeout) => registerSocketRoute(app, route, channel, timeout, WEBSOCKET_DIALECT), socket: true },
   kv_stream: { register: registerKeyedStreamRoute, socket: true },
   // Subscriptions travel over WebSocket; mercurius reuses the plugin when it is there.
-  graphql: { register: registerGraphQL, socket: false },
+  // Imported on first use: mercurius and graphql take ~0.2 s to load, which every web
+  // process start (and restart) would pay without a GraphQL route.
+  graphql: { register: async (...args) => (await import('./graphql.js')).registerGraphQL(...args), socket: false },
 };
 
 /** Registers every forward route through its protocol's adapter. */
