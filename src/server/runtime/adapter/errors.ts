@@ -27,7 +27,11 @@ function validationDetail(err: FastifyError): ValidationItem[] {
  * get one line: the engine logs its own failure with the real stack.
  */
 function logFailure(request: FastifyRequest, error: Error, status: number, code: string): void {
-  if (error instanceof AppinfraError) {
+  if (error instanceof OverloadedError) {
+    // Refusing at admission is the server working as configured, and a burst refuses
+    // thousands: one line each would drown the log (the access log still shows the 503s).
+    request.log.debug({ status, code, url: request.url }, error.message);
+  } else if (error instanceof AppinfraError) {
     request.log.warn({ status, code, url: request.url }, error.message);
   } else {
     request.log.error({ err: error }, "request failed");
