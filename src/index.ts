@@ -1,7 +1,7 @@
 /** appinfra: HTTP APIs whose web server runs in its own process(es), the engine in the main one. */
 export { ServerBuilder, RouteConfigurer, SubprocessConfigurer, UvicornConfigurer } from './server/builder/index.js';
 export type { RouteOptions, ForwardOptions, RouterOptions, CorsOptions, WebSocketOptions, GraphQLOptions } from './server/builder/index.js';
-export { Server, SubprocessManager, type BoundAddress, type ForwardRequest, type ExitInfo, type ServerEvents } from './server/runtime/index.js';
+export { Server, SubprocessManager, replySse, type SseOptions, type BoundAddress, type ForwardRequest, type ExitInfo, type ServerEvents } from './server/runtime/index.js';
 export { ApiConfig, UvicornConfig, IPCConfig, loadConfigFile, configFromObject } from './server/config/index.js';
 export type { ApiConfigInit, UvicornConfigInit, IPCConfigInit, LoadedConfig } from './server/config/index.js';
 export { IPCChannel, type SubmitOptions, type ChannelStats, type ChannelEvent } from './channel/index.js';

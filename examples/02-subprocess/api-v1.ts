@@ -4,7 +4,7 @@
  * A router is a Fastify plugin; the web process imports it by URL.
  */
 import type { FastifyInstance } from 'fastify';
-import type { IPCChannel } from '../../src/index.js';
+import type { IPCChannel } from '../../src/web.js';
 
 export default async function apiV1(app: FastifyInstance, { ipc }: { ipc: IPCChannel }): Promise<void> {
   // Asks the engine through the same queues: main.ts's loop answers `{ op: 'stats' }`.

@@ -3,7 +3,7 @@
  * default export is a Fastify plugin; `ipc` is that web process's channel to the engine.
  */
 import type { FastifyInstance } from 'fastify';
-import type { IPCChannel } from '../../src/index.js';
+import type { IPCChannel } from '../../src/web.js';
 
 export default async function routes(app: FastifyInstance, { ipc }: { ipc: IPCChannel }): Promise<void> {
   // The seed's `health_handler`: answered by the web process itself, without a trip to the engine.

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { EngineError, type IPCChannel } from '../../src/index.js';
+import { EngineError, type IPCChannel } from '../../src/web.js';
 import type { InternalRequest, InternalResponse, TokenChunk } from './protocol.js';
 
 /** The seed's `InferenceRequest` model, as the JSON Schema the web process validates against (422 otherwise). */

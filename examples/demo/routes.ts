@@ -5,8 +5,7 @@
  * through `ipc`.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ServerResponse } from 'node:http';
-import type { IPCChannel } from '../../src/index.js';
+import { replySse, type IPCChannel } from '../../src/web.js';
 
 interface Body {
   prompt: string;
@@ -38,49 +37,13 @@ export default async function completions(app: FastifyInstance, { ipc }: { ipc: 
     const request = { prompt: b.prompt, max_tokens: b.max_tokens ?? 16, temperature: b.temperature ?? 1, ...(b.seed !== undefined ? { seed: b.seed } : {}), ...(b.ignore_eos ? { ignore_eos: true } : {}) };
     if (!b.stream) return ipc.submit(request, { route: 'complete' });
 
-    const stream = ipc.submitStreaming(request, { route: 'complete' });
-    // The first chunk decides the status: admission (503) and early engine errors keep theirs.
-    const first = await stream.next();
-    const res = reply.raw;
-    reply.hijack();
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-    let gone = false;
-    // The client hanging up ends the iterator, which cancels the engine's generation.
-    const onClose = (): void => {
-      if (!res.writableFinished) {
-        gone = true;
-        void stream.return?.();
-      }
-    };
-    res.once('close', onClose);
-    try {
-      if (!first.done) await write(res, JSON.stringify(first.value));
-      while (!gone) {
-        const r = await stream.next();
-        if (r.done) break;
-        await write(res, JSON.stringify(r.value));
-      }
-      if (!gone) await write(res, '[DONE]');
-    } catch (err) {
-      const e = err as { status?: number; message?: string; code?: string };
-      if (!gone) await write(res, JSON.stringify({ error: { message: e.message ?? 'error', type: e.code ?? 'engine_error', code: e.status ?? 500 } }));
-    } finally {
-      res.off('close', onClose);
-      if (!res.writableEnded) res.end();
-    }
-  });
-}
-
-/** One SSE event; waits for `drain` when the client reads slowly. */
-function write(res: ServerResponse, data: string): Promise<void> | void {
-  if (res.destroyed || res.write(`data: ${data}\n\n`)) return;
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
+    // Hanging up cancels the generation; a failure mid-stream is an OpenAI-style error event.
+    await replySse(reply, ipc.submitStreaming(request, { route: 'complete' }), {
+      done: '[DONE]',
+      errorEvent: (err) => {
+        const e = err as { status?: number; message?: string; code?: string };
+        return `data: ${JSON.stringify({ error: { message: e.message ?? 'error', type: e.code ?? 'engine_error', code: e.status ?? 500 } })}\n\n`;
+      },
+    });
   });
 }

@@ -63,6 +63,9 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
     workers: 1,
     maxPending: 100,
   });
+  // The route-module entry: the channel and the SSE reply, without the builders.
+  const web = await run(process.execPath, ['--input-type=module', '-e', "const w = await import('appinfra/web'); console.log(typeof w.replySse, typeof w.IPCChannel, 'ServerBuilder' in w)"], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' } });
+  assert.equal(web.stdout.trim(), 'function function false');
   // The package's bin, as npm links it: plain node on dist/cli.js.
   const routes = await run(process.execPath, [join(pkg, 'dist', 'cli.js'), 'routes', join(root, 'examples/config/app.yaml')], { env: { ...process.env, NODE_OPTIONS: '' } });
   assert.match(routes.stdout, /^METHODS\s+PATH\s+KIND/m);

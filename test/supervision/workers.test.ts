@@ -56,6 +56,17 @@ async function whoServes(url: string, expected: number): Promise<Map<number, str
   return seen;
 }
 
+/** Registers the engine handler 'hold': every request waits until the returned release() is called. */
+function holdUntilReleased(server: Server): () => void {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  server.engine.handle('hold', async () => {
+    await released;
+    return { ok: true };
+  });
+  return release;
+}
+
 test('n workers share one port (port 0 too), each with its own link; no reply crosses to another client', async () => {
   const server = build(3);
   await server.listen();
@@ -74,12 +85,7 @@ test('n workers share one port (port 0 too), each with its own link; no reply cr
 
 test('kill -9 of one worker under load: the others keep serving, its pending requests are dropped by the engine, a replacement serves', async () => {
   const server = build(2);
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  server.engine.handle('hold', async () => {
-    await released;
-    return { ok: true };
-  });
+  const release = holdUntilReleased(server);
   await server.listen();
   const url = server.address!.url;
   const links = await whoServes(url, 2);
@@ -153,12 +159,7 @@ test('limitMaxRequests recycles workers under keep-alive load without losing a r
 
 test('limitConcurrency applies to each worker on its own', async () => {
   const server = build(2, (b) => b.uvicorn.withLimitConcurrency(1).done());
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  server.engine.handle('hold', async () => {
-    await released;
-    return { ok: true };
-  });
+  const release = holdUntilReleased(server);
   await server.listen();
   const url = server.address!.url;
   await whoServes(url, 2);

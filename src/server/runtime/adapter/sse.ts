@@ -1,0 +1,84 @@
+import type { FastifyReply } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { toWireError } from '../../../errors.js';
+
+export interface SseOptions {
+  /** HTTP status once the first chunk is in (default 200). */
+  status?: number;
+  /** A last `data:` event after the stream ends, such as OpenAI's `[DONE]`. */
+  done?: string;
+  /** The event text for a failure mid-stream; by default `event: error` with status, code and message (never a stack). */
+  errorEvent?: (err: unknown) => string;
+}
+
+/**
+ * Answers a request with an engine stream as Server-Sent Events: the forward routes' SSE
+ * reply, and the one for route modules (`ipc.submitStreaming`). The first chunk is awaited
+ * before the status is committed, so admission (503) and early engine errors keep their own
+ * status; a slow client is waited for (`drain`), which holds back the stream's credit; a
+ * client that hangs up ends the iterator, which cancels the engine's work.
+ */
+export async function replySse(reply: FastifyReply, stream: AsyncIterator<unknown>, options: SseOptions = {}): Promise<void> {
+  const first = await stream.next();
+  const res = reply.raw;
+  reply.hijack();
+  res.writeHead(options.status ?? 200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  let gone = false;
+  const onClose = (): void => {
+    if (!res.writableFinished) {
+      gone = true;
+      void stream.return?.();
+    }
+  };
+  res.once('close', onClose);
+  try {
+    if (!first.done) await writeEvent(res, `data: ${JSON.stringify(first.value)}\n\n`);
+    while (!gone) {
+      const r = await stream.next();
+      if (r.done) break;
+      await writeEvent(res, `data: ${JSON.stringify(r.value)}\n\n`);
+    }
+    if (!gone && options.done !== undefined) await writeEvent(res, `data: ${options.done}\n\n`);
+  } catch (err) {
+    if (!gone) await writeEvent(res, (options.errorEvent ?? errorEvent)(err));
+  } finally {
+    res.off('close', onClose);
+    if (!res.writableEnded) res.end();
+  }
+}
+
+function errorEvent(err: unknown): string {
+  const wire = toWireError(err);
+  return `event: error\ndata: ${JSON.stringify({ statusCode: wire.status, code: wire.code, message: wire.message })}\n\n`;
+}
+
+/**
+ * Writes one event; waits for `drain` (or the socket closing) when the client is slow.
+ * Events written in the same tick (a batch of chunks that arrived together) leave in one
+ * write: the response is corked until the next tick, instead of one syscall per event.
+ */
+function writeEvent(res: ServerResponse, event: string): Promise<void> | void {
+  if (res.destroyed) return;
+  if (!res.writableCorked) {
+    res.cork();
+    process.nextTick(uncork, res);
+  }
+  if (res.write(event)) return;
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
