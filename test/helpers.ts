@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -75,3 +77,14 @@ export const json = (body: unknown): RequestInit => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
+
+/** A real socket pair over a Unix socket in `dir`: the same byte path the web process uses. The caller closes `server`. */
+export async function socketPair(dir: string): Promise<{ a: Socket; b: Socket; server: NetServer }> {
+  const path = join(dir, `s${Math.random().toString(36).slice(2)}.sock`);
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(path, r));
+  const accepted = new Promise<Socket>((r) => server.once('connection', r));
+  const a = connect(path);
+  const b = await accepted;
+  return { a, b, server };
+}

@@ -1,6 +1,5 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { memoryLinkPair } from '../../src/ipc/transports/memory.js';
 import { codecByName } from '../../src/ipc/codecs/index.js';
 import { FrameDecoder } from '../../src/ipc/framing.js';
 import { EngineError, OverloadedError, QueueEmptyError, ResponseTimeoutError, ClientGoneError } from '../../src/errors.js';
-import { assertNoLeaks, resourcesNow, waitFor } from '../helpers.js';
+import { assertNoLeaks, resourcesNow, socketPair, waitFor } from '../helpers.js';
 
 let baseline: string[];
 let dir: string;
@@ -26,19 +25,8 @@ after(async () => {
   await assertNoLeaks(baseline);
 });
 
-/** A real socket pair over a Unix socket: the same byte path the web process uses. */
-async function socketPair(): Promise<{ a: Socket; b: Socket; server: NetServer }> {
-  const path = join(dir, `s${Math.random().toString(36).slice(2)}.sock`);
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(path, r));
-  const accepted = new Promise<Socket>((r) => server.once('connection', r));
-  const a = connect(path);
-  const b = await accepted;
-  return { a, b, server };
-}
-
 async function pipePair(codec = 'json', engine = new Engine(), channelOptions = {}) {
-  const { a, b, server } = await socketPair();
+  const { a, b, server } = await socketPair(dir);
   const web = new PipeLink(a, { codec: codecByName(codec) });
   const eng = new PipeLink(b, { codec: codecByName(codec) });
   engine.attach(eng, 'web-test');

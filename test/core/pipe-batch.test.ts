@@ -1,13 +1,12 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PipeLink } from '../../src/ipc/transports/pipe.js';
 import { codecByName } from '../../src/ipc/codecs/index.js';
 import type { Envelope } from '../../src/ipc/envelope.js';
-import { assertNoLeaks, resourcesNow, waitFor } from '../helpers.js';
+import { assertNoLeaks, resourcesNow, socketPair, waitFor } from '../helpers.js';
 
 let baseline: string[];
 let dir: string;
@@ -22,12 +21,7 @@ after(async () => {
 
 /** Two PipeLinks over a Unix socket; `frames` counts the frames the receiver decoded. */
 async function links(codec: string) {
-  const path = join(dir, `s${Math.random().toString(36).slice(2)}.sock`);
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(path, r));
-  const accepted = new Promise<Socket>((r) => server.once('connection', r));
-  const a = connect(path);
-  const b = await accepted;
+  const { a, b, server } = await socketPair(dir);
   const sender = new PipeLink(a, { codec: codecByName(codec) });
   const c = codecByName(codec);
   let frames = 0;

@@ -1,14 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer, connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerBuilder, Queue, IPCChannel, Engine, ResponseTimeoutError } from '../../src/index.js';
 import { PipeLink } from '../../src/ipc/transports/pipe.js';
 import { jsonCodec } from '../../src/ipc/codecs/index.js';
-import { assertNoLeaks, resourcesNow, waitFor } from '../helpers.js';
+import { assertNoLeaks, resourcesNow, socketPair, waitFor } from '../helpers.js';
 
 let baseline: string[];
 before(() => {
@@ -77,12 +76,7 @@ test('burst of 10 x maxPending: exactly maxPending admitted, the rest 503, all a
 
 test('100,000 requests over a real socket, one in ten timing out: no waiter left on either side', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'appinfra-stress-'));
-  const path = join(dir, 's.sock');
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(path, r));
-  const accepted = new Promise<Socket>((r) => srv.once('connection', r));
-  const a = connect(path);
-  const b = await accepted;
+  const { a, b, server: srv } = await socketPair(dir);
   const engine = new Engine();
   engine.attach(new PipeLink(b, { codec: jsonCodec }), 'stress');
   const channel = new IPCChannel({ maxPending: 2000, responseTimeout: 5, replyTo: 'stress' }, new PipeLink(a, { codec: jsonCodec }));
