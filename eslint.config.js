@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // scratch/ is git-ignored scratch space, not part of the project.
-  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'scratch/'] },
+  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'bench/results/', 'scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // Plain JavaScript scripts run on Node: tell the linter about Node's globals.

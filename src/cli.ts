@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { AppBuilder } from './app/builder.js';
 import type { ToolContext } from './app/tool.js';
+import { ListenError, StateError } from './errors.js';
 import { contractSummary, loadAppFile, routeTable, type RouteRow } from './server/config/app-file.js';
-import { checkEndpointSchemas } from './server/config/schema-check.js';
-import { loadEngineModule } from './server/config/app-engine.js';
+import { checkAppFile } from './server/config/app-check.js';
 import { serverFromFile } from './server/from-file.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -27,15 +27,18 @@ function parsePort(value: string): number {
 }
 
 async function serve(ctx: ToolContext): Promise<number> {
-  const file = loadAppFile(ctx.args.file as string);
-  await checkEndpointSchemas(file);
+  const { file, handlers } = await checkAppFile(ctx.args.file as string);
   const { host, port } = ctx.options as { host?: string; port?: number };
   if (host !== undefined) file.api.host = host;
   if (port !== undefined) file.api.port = port;
-  const handlers = await loadEngineModule(file);
   const server = serverFromFile(file, handlers);
   ctx.print(`contract:\n${indent(toYaml(contractSummary(file, [...handlers.keys()])))}`);
-  const address = await server.listen();
+  let address: Awaited<ReturnType<typeof server.listen>>;
+  try {
+    address = await server.listen();
+  } catch (err) {
+    throw listenFailure(err) ?? err;
+  }
   const web = server.processes.map((p) => p.pid).join(',');
   ctx.print(`${file.name} listening on ${address.url} (${file.mode} mode${web ? `, web pid ${web}` : ''}, engine pid ${process.pid})`);
   const stop = (): void => void server.stop();
@@ -50,12 +53,27 @@ async function serve(ctx: ToolContext): Promise<number> {
   return 0;
 }
 
+/** A bind failure in the words of this command line: the library's own hint names the builder's withPort. */
+function listenFailure(err: unknown): StateError | undefined {
+  const sys = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  // Subprocess mode probes the port and raises ListenError; direct mode gets Node's own listen error.
+  const at = err instanceof ListenError ? { host: err.host, port: err.port, code: err.reason } : sys?.syscall === 'listen' && sys.code ? { host: sys.address, port: sys.port, code: sys.code } : undefined;
+  if (!at) return undefined;
+  const why = LISTEN_REASONS[at.code] ?? at.code;
+  const hint = at.code === 'EADDRNOTAVAIL' ? 'choose an address of this machine with --host' : 'choose another port with --port <n>, or --port 0 for a free one';
+  return new StateError(`cannot listen on ${at.host}:${at.port}: ${why}; ${hint}`);
+}
+
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use (EADDRINUSE)',
+  EACCES: 'permission denied (EACCES; ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'the host is not an address of this machine (EADDRNOTAVAIL)',
+};
+
 async function check(ctx: ToolContext): Promise<number> {
-  const file = loadAppFile(ctx.args.file as string);
-  await checkEndpointSchemas(file);
-  // Importing the engine module is the only way to know its handlers exist; it runs here,
-  // in the process that would be the engine, never in a web process.
-  const handlers = await loadEngineModule(file);
+  // Imports the engine module: the only way to know its handlers exist. It runs here, in
+  // the process that would be the engine, never in a web process.
+  const { file, handlers } = await checkAppFile(ctx.args.file as string);
   const summary = contractSummary(file, [...handlers.keys()]);
   if (ctx.options.json) ctx.print(JSON.stringify({ ok: true, contract: summary }, null, 2));
   else ctx.print(`ok: ${ctx.args.file as string} is valid\ncontract:\n${indent(toYaml(summary))}`);

@@ -93,6 +93,42 @@ export class QueueClosedError extends AppinfraError {
   }
 }
 
+/** What an envelope kind carries, in the words of an error message. */
+const CARRIES: Record<string, string> = {
+  request: 'request',
+  response: 'reply',
+  chunk: 'stream chunk',
+  end: 'last stream chunk',
+  error: 'error reply',
+};
+
+/**
+ * A message holds a value the IPC codec cannot encode: a BigInt or a circular object for
+ * `json`, a circular object or a Symbol for `msgpack`, a Symbol or a function for `v8`.
+ * `Link.send` raises it before anything is queued, so the link stays usable and only the
+ * request that carried the value fails. The codec's own words are in `reason` (and
+ * `cause`): they may quote the value (v8 quotes a function's source), so they belong in
+ * a log, never in a reply.
+ */
+export class EncodeError extends AppinfraError {
+  readonly codec: string;
+  readonly reason: string;
+
+  constructor(codec: string, kind: string, cause: unknown) {
+    const what = CARRIES[kind] ?? kind;
+    super(
+      'APPINFRA_ERR_ENCODE',
+      `The ${what} cannot be sent to the other process: it holds a value the "${codec}" codec cannot encode ` +
+        '(json: BigInt, circular objects; msgpack: circular objects, Symbols; v8: Symbols, functions). ' +
+        'Convert it to plain data (numbers, strings, arrays, objects), or pick a codec that carries it with .subprocess.withCodec()',
+      500,
+    );
+    this.codec = codec;
+    this.reason = cause instanceof Error ? cause.message : String(cause);
+    this.cause = cause;
+  }
+}
+
 /** The wire form of an error reply: what crosses the process boundary and what a client may see. */
 export interface WireError {
   status: number;
@@ -131,4 +167,22 @@ export function toWireError(err: unknown): WireError {
 /** Turns a wire error back into a throwable on the web side. */
 export function fromWireError(wire: WireError): AppinfraError {
   return new EngineError(wire.status, wire.message, wire.code, wire.details);
+}
+
+/**
+ * The server cannot bind its address; `reason` is the system's code (EADDRINUSE, EACCES,
+ * ...). The address is carried so a caller with other words for "port" (the CLI's
+ * `--port`) can write its own hint.
+ */
+export class ListenError extends StateError {
+  readonly host: string;
+  readonly port: number;
+  readonly reason: string;
+
+  constructor(host: string, port: number, reason: string) {
+    super(`cannot listen on ${host}:${port}: ${reason}; choose another port (withPort), or 0 for a free one`);
+    this.host = host;
+    this.port = port;
+    this.reason = reason;
+  }
 }

@@ -3,11 +3,13 @@
  * A JSON completion runs to the end in one synchronous call, as a native inference call
  * would hold its thread; a streamed one yields to the event loop between tokens.
  */
-import type { EngineContext } from '../../src/index.js';
+import { EngineError, type EngineContext } from '../../src/index.js';
 import type { GenerateOptions, TinyLM } from './model.js';
 
 /** What the route module sends: the OpenAI request, already validated by its schema. */
 export interface CompletionRequest {
+  /** Optional, as in vLLM: the one model this engine serves. */
+  model?: string;
   prompt: string;
   max_tokens: number;
   temperature: number;
@@ -24,11 +26,19 @@ export interface Completion {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
+/** Only the engine knows which model it serves: a request for another is OpenAI's 404. */
+function checkModel(model: TinyLM, req: CompletionRequest): void {
+  if (req.model !== undefined && req.model !== model.name) {
+    throw new EngineError(404, `The model '${req.model}' does not exist; this server has '${model.name}'.`, 'MODEL_NOT_FOUND', { param: 'model' });
+  }
+}
+
 function options(req: CompletionRequest): GenerateOptions {
   return { maxTokens: req.max_tokens, temperature: req.temperature, ignoreStop: req.ignore_eos === true, ...(req.seed !== undefined ? { seed: req.seed } : {}) };
 }
 
 export function complete(model: TinyLM, req: CompletionRequest, ctx: EngineContext): Completion {
+  checkModel(model, req);
   let text = '';
   let n = 0;
   let finish: 'stop' | 'length' = 'length';
@@ -50,6 +60,7 @@ export function complete(model: TinyLM, req: CompletionRequest, ctx: EngineConte
 
 /** One chunk per token, OpenAI's stream format; the last carries finish_reason and usage. */
 export async function* completeStream(model: TinyLM, req: CompletionRequest, ctx: EngineContext): AsyncGenerator<Completion> {
+  checkModel(model, req);
   const id = `cmpl-${ctx.id}`;
   const created = Math.floor(Date.now() / 1000);
   const promptTokens = model.countTokens(req.prompt);

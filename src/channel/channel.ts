@@ -5,6 +5,7 @@ import {
   type AppinfraError,
   ChannelClosedError,
   ClientGoneError,
+  EncodeError,
   OverloadedError,
   ResponseTimeoutError,
   StateError,
@@ -176,7 +177,7 @@ export class IPCChannel {
       this.waiters.set(id, waiter);
       const timer = setTimeout(() => waiter.fail(new ResponseTimeoutError(), true), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.link!.send(envelope);
+      this.send(envelope, waiter);
     });
   }
 
@@ -234,8 +235,22 @@ export class IPCChannel {
     this.waiters.set(id, waiter);
     const timer = setTimeout(() => waiter.fail(new ResponseTimeoutError(), true), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.link!.send(envelope);
+    this.send(envelope, waiter);
     return Object.assign(stream, { id });
+  }
+
+  /**
+   * Sends a request. A payload the codec cannot carry (a BigInt for json, ...) is refused
+   * before anything is queued: only this request fails, with the EncodeError (a 500), and
+   * the link and every other request go on.
+   */
+  private send(envelope: Envelope, waiter: Waiter): void {
+    try {
+      this.link!.send(envelope);
+    } catch (err) {
+      if (!(err instanceof EncodeError)) throw err;
+      waiter.fail(err, false);
+    }
   }
 
   private admit(

@@ -1,9 +1,10 @@
 import type { Envelope } from '../ipc/envelope.js';
 import type { Link } from '../ipc/transports/link.js';
 import { pino, type Logger } from 'pino';
-import { AppinfraError, BuildError, EngineError, toWireError } from '../errors.js';
+import { AppinfraError, BuildError, EngineError, toWireError, type EncodeError } from '../errors.js';
 import type { EngineHandler } from './context.js';
-import { PendingRequest } from './pending.js';
+import { PendingRequest, type PendingHooks } from './pending.js';
+import { readResponseItem } from './response-item.js';
 import type { Queue } from './queue.js';
 
 export interface EngineStats {
@@ -115,7 +116,6 @@ export class Engine {
       this.stats.dropped++;
       return;
     }
-    this.stats.failed++;
     p.fail(toWireError(error));
   }
 
@@ -123,6 +123,24 @@ export class Engine {
   signalFor(id: string): AbortSignal | undefined {
     return this.pending.get(id)?.signal;
   }
+
+  /**
+   * Every request's end is counted here, once its last envelope went out: a reply the
+   * codec refused counts as failed, not completed.
+   */
+  private readonly hooks: PendingHooks = {
+    finished: (p, outcome) => {
+      if (this.pending.get(p.id) === p) this.pending.delete(p.id);
+      if (outcome === 'completed') this.stats.completed++;
+      else if (outcome === 'failed') this.stats.failed++;
+    },
+    unsendable: (p, err: EncodeError) => {
+      this.logger.error(
+        { err, codec: err.codec, reason: err.reason, id: p.id, route: p.route, replyTo: p.replyTo },
+        `engine handler's answer could not be encoded (${err.reason}): the request failed with a 500`,
+      );
+    },
+  };
 
   private emit(e: EngineEvent): void {
     for (const l of this.listeners) l(e);
@@ -157,9 +175,7 @@ export class Engine {
       link.send({ kind: 'error', id: e.id, payload: toWireError(new EngineError(409, `A request with id "${e.id}" is already in progress`, 'DUPLICATE_ID')) });
       return;
     }
-    const p = new PendingRequest(e, link, (done) => {
-      if (this.pending.get(done.id) === done) this.pending.delete(done.id);
-    });
+    const p = new PendingRequest(e, link, this.hooks);
     this.pending.set(p.id, p);
     const handler = (p.route !== undefined ? this.handlers.get(p.route) : undefined) ?? this.fallback;
     if (handler) {
@@ -176,7 +192,6 @@ export class Engine {
       void this.requestQ.put(payload).catch((err) => p.fail(toWireError(err)));
       return;
     }
-    this.stats.failed++;
     p.fail(toWireError(new EngineError(501, `No engine handler for "${p.route ?? '(default)'}"`, 'NO_HANDLER')));
   }
 
@@ -214,7 +229,6 @@ export class Engine {
       }
       if (p.isStream) p.endStream();
       else p.reply(p.collected ?? []);
-      this.stats.completed++;
     } catch (err) {
       this.failed(p, err);
     }
@@ -225,19 +239,17 @@ export class Engine {
       this.stats.dropped++;
       return;
     }
-    this.stats.completed++;
     if (p.isStream) p.endStream(value);
     else p.reply(value === undefined && p.collected ? p.collected : value);
   }
 
   private failed(p: PendingRequest, err: unknown): void {
     if (p.done) return;
-    this.stats.failed++;
     if (!(err instanceof AppinfraError)) this.logger.error({ err, id: p.id, route: p.route, replyTo: p.replyTo }, 'engine handler failed');
     p.fail(toWireError(err));
   }
 
-  /** A put on the response queue: a reply, or a stream chunk when the request is a stream. */
+  /** A put on the response queue: a reply, or a stream chunk when the request is a stream (see `readResponseItem`). */
   private putResponse(item: unknown): Promise<void> | void {
     const id = item && typeof item === 'object' ? (item as { id?: unknown }).id : undefined;
     const p = id === undefined ? undefined : this.pending.get(String(id));
@@ -245,17 +257,18 @@ export class Engine {
       this.stats.dropped++;
       return;
     }
-    if (item instanceof Error) {
-      this.failed(p, item);
+    const read = readResponseItem(item as object);
+    if (read.kind === 'error') {
+      this.failed(p, read.error);
       return;
     }
-    if (p.isStream) {
-      const final = (item as { isFinal?: unknown }).isFinal === true;
-      if (final) this.stats.completed++;
-      return p.enqueue(item, final);
+    if (read.kind === 'end') {
+      if (p.isStream) p.endStream();
+      else p.reply(p.collected ?? null);
+      return;
     }
-    this.stats.completed++;
-    p.reply(item);
+    if (p.isStream) return p.enqueue(read.payload, read.final);
+    p.reply(read.payload);
   }
 }
 

@@ -1,7 +1,21 @@
 import type { Envelope, Port } from '../ipc/envelope.js';
 import type { Link } from '../ipc/transports/link.js';
-import { ClientGoneError } from '../errors.js';
+import { ClientGoneError, EncodeError, toWireError } from '../errors.js';
 import type { EngineContext } from './context.js';
+
+/** How a request ended: its last envelope was a reply or an error, or nothing was sent (cancel, lost link). */
+export type Outcome = 'completed' | 'failed' | 'aborted';
+
+/** What the engine learns from a request it owns. */
+export interface PendingHooks {
+  /** Called once, when the request ends. */
+  finished(p: PendingRequest, outcome: Outcome): void;
+  /** A reply or chunk the codec could not encode: the request was failed with a generic 500 instead. */
+  unsendable(p: PendingRequest, err: EncodeError): void;
+}
+
+/** What the client gets for an answer that could not be sent: nothing about the value, which may hold secrets. */
+const UNSENDABLE = toWireError(undefined);
 
 interface Outgoing {
   chunk: unknown;
@@ -31,7 +45,7 @@ export class PendingRequest implements EngineContext {
   constructor(
     envelope: Envelope,
     readonly link: Link,
-    private readonly onFinish: (p: PendingRequest) => void,
+    private readonly hooks: PendingHooks,
   ) {
     this.id = envelope.id;
     this.route = envelope.route;
@@ -102,7 +116,7 @@ export class PendingRequest implements EngineContext {
     this.done = true;
     for (const o of this.backlog.splice(0)) o.resolve();
     this.controller?.abort(new ClientGoneError(`Request ${this.id} cancelled: ${reason}`));
-    this.onFinish(this);
+    this.hooks.finished(this, 'aborted');
   }
 
   private pump(): void {
@@ -110,9 +124,8 @@ export class PendingRequest implements EngineContext {
       const o = this.backlog.shift()!;
       if (o.final) {
         this.finish({ kind: 'end', id: this.id, payload: o.chunk });
-      } else {
+      } else if (this.trySend({ kind: 'chunk', id: this.id, payload: o.chunk })) {
         this.credits--;
-        this.link.send({ kind: 'chunk', id: this.id, payload: o.chunk });
       }
       o.resolve();
     }
@@ -121,7 +134,29 @@ export class PendingRequest implements EngineContext {
   private finish(envelope: Envelope): void {
     this.done = true;
     for (const o of this.backlog.splice(0)) o.resolve();
-    this.link.send(envelope);
-    this.onFinish(this);
+    const sent = this.trySend(envelope);
+    if (sent) this.hooks.finished(this, envelope.kind === 'error' ? 'failed' : 'completed');
+  }
+
+  /**
+   * Sends one envelope of this request. When the codec cannot encode it, nothing of it was
+   * queued (the link is intact): this request alone ends with a generic 500, which the
+   * web side shows as a 500 or, once a stream's headers are out, as its error event; the
+   * handler's signal aborts so a stream stops producing. Returns whether it was sent.
+   */
+  private trySend(envelope: Envelope): boolean {
+    try {
+      this.link.send(envelope);
+      return true;
+    } catch (err) {
+      if (!(err instanceof EncodeError)) throw err;
+      this.done = true;
+      for (const o of this.backlog.splice(0)) o.resolve();
+      this.hooks.unsendable(this, err);
+      this.link.send({ kind: 'error', id: this.id, payload: { ...UNSENDABLE } });
+      this.controller?.abort(err);
+      this.hooks.finished(this, 'failed');
+      return false;
+    }
   }
 }

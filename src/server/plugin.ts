@@ -55,7 +55,10 @@ export class ServerPlugin extends Plugin {
 
   /** Stops the server if the serve tool started it; a no-op for any other tool. */
   override async cleanup(_app: App): Promise<void> {
+    // A stop already under way (the first signal's) still has requests to drain: a second
+    // signal, such as npm's forwarded copy of a terminal's Ctrl-C, must not cut it short.
     if (this.server.isRunning) await this.server.stop(this.stopTimeout);
+    else await this.server.waitStopped();
   }
 
   private async serve(ctx: ToolContext): Promise<number> {

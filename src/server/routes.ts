@@ -64,6 +64,11 @@ export interface ForwardRoute {
   maxStreams?: number;
   /** GraphQL routes: the schema and its field -> engine handler map. */
   graphql?: GraphQLSpec;
+  /**
+   * Validate the JSON body exactly as the schema says, converting nothing. By default
+   * (lax, as FastAPI) a numeric string becomes a number and "true"/"false" a boolean.
+   */
+  strict?: boolean;
 }
 
 /** A module the web process imports; its default export is a Fastify plugin. */

@@ -72,3 +72,37 @@ test('api/uvicorn/ipc problems are reported together with the file’s own, with
     'ipc.max_pending: got 0, expected a positive integer (requests waiting for the engine before admission is refused)',
   ]);
 });
+
+test('a problem in one section hides none in another: uvicorn, api, ipc and endpoints are all checked', () => {
+  assert.deepEqual(problems({ ...base, endpoints: [{ path: 'x', handler: 'echo' }], api: { prot: 1 }, uvicorn: { workers: 0 }, ipc: { codec: 'yaml' } }), [
+    'endpoints[0].path: got "x", expected a URL path starting with "/"',
+    'api.prot: unknown key; known keys are host, port, title, description, version, responseTimeout, logFile, autoRestart, restartDelay, maxRestarts, uvicorn',
+    'uvicorn.workers: got 0, expected a positive integer (number of web processes)',
+    'ipc.codec: got "yaml", expected one of json, msgpack, v8',
+  ]);
+  // An unknown uvicorn key used to stop the load before api was looked at.
+  assert.deepEqual(problems({ ...base, api: { prot: 1 }, uvicorn: { port: 3 } }), [
+    'api.prot: unknown key; known keys are host, port, title, description, version, responseTimeout, logFile, autoRestart, restartDelay, maxRestarts, uvicorn',
+    'uvicorn.port: unknown key; known keys are workers, timeoutKeepAlive, limitConcurrency, limitMaxRequests, backlog, logLevel, accessLog, sslKeyfile, sslCertfile, http2',
+  ]);
+  // A key given twice is one problem among the others, not the only one.
+  assert.deepEqual(problems({ ...base, api: { response_timeout: 5, responseTimeout: 5, port: -1 }, ipc: { codec: 'yaml' } }), [
+    'api.responseTimeout: given twice (as snake_case and camelCase); keep one',
+    'api.port: got -1, expected a port number 0..65535',
+    'ipc.codec: got "yaml", expected one of json, msgpack, v8',
+  ]);
+});
+
+test('the cross-section checks still run on the parts that are valid when another part is not', () => {
+  const endpoints = [
+    { path: '/v1/a', methods: ['POST'], handler: 'echo' },
+    { path: '/v1/a', methods: ['POST'], handler: 'echo' },
+    { path: '/v1/b', methods: ['FETCH'], handler: 'echo' },
+  ];
+  assert.deepEqual(problems({ ...base, endpoints, ipc: { codec: 'yaml' }, runtime: { platform: { execution_ipc: { transport: 'tcp_local' } } } }), [
+    'endpoints[2].methods[0]: got "FETCH", expected an HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)',
+    'endpoints[1]: POST /v1/a is already declared by endpoints[0]; remove one',
+    'runtime.platform.execution_ipc.transport: got "tcp_local", expected memory or pipe; tcp_local is part of the contract but not supported yet by this version',
+    'ipc.codec: got "yaml", expected one of json, msgpack, v8',
+  ]);
+});

@@ -3,7 +3,9 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { REPLY_MODES } from '../../src/server/routes.js';
 import { assertNoLeaks, isAlive, resourcesNow, waitFor } from '../helpers.js';
 import { CLI, run, start, stop } from './proc.js';
@@ -20,6 +22,7 @@ after(async () => {
 });
 
 const EXAMPLE = 'examples/config/app.yaml';
+const ENGINE = fileURLToPath(new URL('../../examples/config/engine.mjs', import.meta.url));
 const appinfra = (...args: string[]) => run(CLI, args);
 
 test('appinfra --help lists serve, check and routes; a missing file argument is a usage error', async () => {
@@ -91,6 +94,18 @@ const BROKEN: [string, string[]][] = [
     ['endpoints[0].schema.body: got a schema the validator cannot compile (data/type must be equal to one of the allowed values, data/type must be array, data/type must match a schema in anyOf), expected a JSON Schema (draft-07)'],
   ],
   ['no-module.yaml', ['engine.module: got "./nowhere.mjs", expected a module file relative to no-module.yaml']],
+  [
+    'many-sections.yaml',
+    [
+      'endpoints[1].path: got "v1/hello", expected a URL path starting with "/"',
+      'api.prot: unknown key; known keys are host, port, title, description, version, responseTimeout, logFile, autoRestart, restartDelay, maxRestarts, uvicorn',
+      'api.response_timeout: got -1, expected a positive number of seconds (deadline for the engine to answer an HTTP request)',
+      'uvicorn.workers: got 0, expected a positive integer (number of web processes)',
+      'ipc.codec: got "yaml", expected one of json, msgpack, v8',
+      'endpoints[0].schema.body: got a schema the validator cannot compile (data/type must be equal to one of the allowed values, data/type must be array, data/type must match a schema in anyOf), expected a JSON Schema (draft-07)',
+      'endpoints[2].handler: got "summarise", expected the name of a function exported by ../engine.mjs (it exports count, echo, hello)',
+    ],
+  ],
 ];
 
 for (const [file, problems] of BROKEN) {
@@ -113,6 +128,20 @@ test('check: YAML syntax errors and unreadable files name the place', async () =
   const r = await appinfra('check', bad);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /syntax\.yaml:\d+:\d+: not valid YAML/);
+  // The place is shown, not only named: the offending line and a caret under the column.
+  const fixture = await appinfra('check', 'examples/config/broken/not-yaml.yaml');
+  assert.equal(fixture.code, 1);
+  assert.match(fixture.stderr, /not-yaml\.yaml:3:11: not valid YAML: Nested mappings are not allowed in compact mappings\n/);
+  assert.doesNotMatch(fixture.stderr, /column \d+:\s*$/m, 'no message may end in "column N:" with nothing after it');
+  const lines = fixture.stderr.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('  3 | '));
+  assert.equal(lines[at], '  3 |   module: ../engine.mjs: bad', fixture.stderr);
+  assert.equal(lines[at - 1], '  2 | engine:', 'the line before gives context');
+  assert.equal(lines[at + 1]!.indexOf('^'), lines[at]!.indexOf('../engine'), `the caret points at column 11:\n${fixture.stderr}`);
+  assert.match(lines[at + 1]!, /^ {4}\| +\^$/);
+  // An error at the end of the file (an unclosed list) still shows where.
+  const eof = r.stderr.split('\n');
+  assert.ok(eof.some((l) => /^ +\| +\^$/.test(l)), `a caret line:\n${r.stderr}`);
   const none = await appinfra('check', join(dir, 'nope.yaml'));
   assert.equal(none.code, 1);
   assert.match(none.stderr, /nope\.yaml: cannot read the app file \(ENOENT\)/);
@@ -229,4 +258,49 @@ test('websocket endpoints: accepted when the websocket reply mode exists, a clea
   const post = await appinfra('check', join(dir, 'ws-post.yaml'));
   assert.equal(post.code, 1);
   assert.match(post.stderr, /endpoints\[0\]\.methods: got \["POST"\], expected nothing \(or \[GET\]\): a websocket endpoint is a WebSocket upgrade/);
+});
+
+test('serve on a busy port tells the CLI user to pass --port (both modes)', async () => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = String((busy.address() as AddressInfo).port);
+  try {
+    writeFileSync(join(dir, 'busy-direct.yaml'), `engine: { module: ${JSON.stringify(ENGINE)} }\nendpoints: [{ path: /v1/echo, methods: [POST], handler: echo }]\nruntime: { platform: { execution_ipc: { transport: memory } } }\n`);
+    for (const file of [EXAMPLE, join(dir, 'busy-direct.yaml')]) {
+      const r = await appinfra('serve', file, '--port', port);
+      assert.equal(r.code, 1, `${file}: ${r.stdout}${r.stderr}`);
+      assert.ok(r.stderr.includes(`cannot listen on 127.0.0.1:${port}: the port is in use`), `${file}:\n${r.stderr}`);
+      assert.match(r.stderr, /choose another port with --port <n>, or --port 0 for a free one/);
+      assert.doesNotMatch(r.stderr, /withPort/);
+      assert.doesNotMatch(r.stdout, /listening on/);
+    }
+  } finally {
+    await new Promise((resolve) => busy.close(resolve));
+  }
+});
+
+test('serve logs restart delays as a person would write them (75 ms, not 0.07500000000000001s)', async () => {
+  writeFileSync(join(dir, 'restart.yaml'), `engine: { module: ${JSON.stringify(ENGINE)} }\nendpoints: [{ path: /v1/echo, methods: [POST], handler: echo }]\napi: { restart_delay: 0.05 }\n`);
+  const p = start(CLI, ['serve', join(dir, 'restart.yaml'), '--port', '0']);
+  try {
+    const [, url, first] = await p.waitForOutput(/listening on (\S+) \(subprocess mode, web pid (\d+)/);
+    const webPid = async (): Promise<number | undefined> => {
+      try {
+        return ((await (await fetch(`${url}/_health`)).json()) as { pid?: number }).pid;
+      } catch {
+        return undefined;
+      }
+    };
+    // Two crashes in a row: the second waits restart_delay x 1.5 = 0.05 x 1.5 seconds.
+    process.kill(Number(first), 'SIGKILL');
+    let second: number | undefined;
+    await waitFor(async () => ((second = await webPid()) ?? Number(first)) !== Number(first), 10_000, 'the restarted web process');
+    process.kill(second!, 'SIGKILL');
+    await p.until(() => /restarting in 75 ms/.exec(p.stdout), 'the second restart log line', 10_000);
+    assert.match(p.stdout, /restarting in 50 ms/);
+    assert.doesNotMatch(p.stdout, /restarting in 0\.0\d*s/);
+    assert.deepEqual(await stop(p, 'SIGTERM'), { code: 143, signal: null });
+  } finally {
+    await stop(p, 'SIGKILL');
+  }
 });

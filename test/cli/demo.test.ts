@@ -44,8 +44,72 @@ test('POST /v1/completions answers an OpenAI-style text_completion', async () =>
   // Temperature 0 is greedy: the same prompt gives the same text.
   const again = (await (await fetch(`${url}/v1/completions`, json({ prompt: 'The keeper', max_tokens: 12, temperature: 0, ignore_eos: true }))).json()) as Completion;
   assert.equal(again.choices[0]!.text, c.choices[0]!.text);
-  const bad = await fetch(`${url}/v1/completions`, json({ max_tokens: 3 }));
-  assert.equal(bad.status, 422);
+});
+
+interface OpenAIError {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** Posts `body` (an object, or raw text) and checks the answer is exactly OpenAI's error shape. */
+async function openaiError(body: unknown, status: number): Promise<OpenAIError['error']> {
+  const res = await fetch(`${url}/v1/completions`, typeof body === 'string' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body } : json(body));
+  const text = await res.text();
+  assert.equal(res.status, status, text);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  const parsed = JSON.parse(text) as OpenAIError;
+  assert.deepEqual(Object.keys(parsed), ['error'], text);
+  assert.deepEqual(Object.keys(parsed.error).sort(), ['code', 'message', 'param', 'type'], text);
+  assert.doesNotMatch(text, /\bat \S+ \(|\.ts:\d+|node:internal/, 'no stack reaches the client');
+  return parsed.error;
+}
+
+test('errors come in OpenAI\'s shape: 400 naming the offending field for invalid requests', async () => {
+  const missing = await openaiError({ max_tokens: 3 }, 400);
+  assert.equal(missing.type, 'invalid_request_error');
+  assert.equal(missing.param, 'prompt');
+  assert.equal(missing.code, 'missing_required_parameter');
+  assert.match(missing.message, /Missing required parameter: 'prompt'/);
+
+  const wrongType = await openaiError({ prompt: 'The keeper', max_tokens: 'lots' }, 400);
+  assert.equal(wrongType.type, 'invalid_request_error');
+  assert.equal(wrongType.param, 'max_tokens');
+  assert.equal(wrongType.code, 'invalid_type');
+  assert.match(wrongType.message, /'max_tokens'.*integer/);
+
+  // The demo's route is strict, as OpenAI is: a numeric string is not quietly converted.
+  const numericString = await openaiError({ prompt: 'The keeper', max_tokens: '3' }, 400);
+  assert.equal(numericString.param, 'max_tokens');
+  assert.equal(numericString.code, 'invalid_type');
+  const numberPrompt = await openaiError({ prompt: 12345 }, 400);
+  assert.equal(numberPrompt.param, 'prompt');
+
+  const tooHot = await openaiError({ prompt: 'The keeper', temperature: 5 }, 400);
+  assert.equal(tooHot.param, 'temperature');
+  assert.equal(tooHot.code, 'decimal_above_max_value');
+  assert.match(tooHot.message, /'temperature'.*<= 2.*5/);
+
+  const notObject = await openaiError([{ prompt: 'The keeper' }], 400);
+  assert.equal(notObject.param, null);
+  assert.match(notObject.message, /expected a JSON object, but got an array/);
+
+  const notJson = await openaiError('{"prompt": "The keeper",', 400);
+  assert.equal(notJson.type, 'invalid_request_error');
+  assert.equal(notJson.param, null);
+  assert.match(notJson.message, /JSON/);
+});
+
+test('an unknown model is refused by the engine: 404 model_not_found in OpenAI\'s shape, JSON or stream', async () => {
+  for (const stream of [false, true]) {
+    const e = await openaiError({ model: 'gpt-4o', prompt: 'The keeper', max_tokens: 2, stream }, 404);
+    assert.equal(e.type, 'invalid_request_error');
+    assert.equal(e.param, 'model');
+    assert.equal(e.code, 'model_not_found');
+    assert.match(e.message, /The model 'gpt-4o' does not exist.*lighthouse-trigram-o200k/);
+  }
+  // Its own name is accepted.
+  const ok = await fetch(`${url}/v1/completions`, json({ model: 'lighthouse-trigram-o200k', prompt: 'The keeper', max_tokens: 2 }));
+  assert.equal(ok.status, 200);
+  assert.equal(((await ok.json()) as Completion).model, 'lighthouse-trigram-o200k');
 });
 
 test('"stream": true answers SSE chunks, one per token, ending with data: [DONE]', async () => {

@@ -43,8 +43,10 @@ test('WEB-01: every endpoint of the config file is registered and reachable over
   const invalid = await fetch(`${url}/v1/echo`, json({ text: 'no message' }));
   assert.equal(invalid.status, 422);
   assert.match(((await invalid.json()) as { message: string }).message, /must have required property 'message'/);
-  // Methods are as declared: GET on a POST-only endpoint is not a route.
-  assert.equal((await fetch(`${url}/v1/echo`)).status, 404);
+  // Methods are as declared: GET on a POST-only endpoint is 405, naming the methods it has.
+  const wrongMethod = await fetch(`${url}/v1/echo`);
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get('allow'), 'POST');
   assert.equal((await fetch(`${url}/v1/undeclared`)).status, 404);
   const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary?: string }>> };
   assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/')).sort(), ['/v1/count', '/v1/echo', '/v1/hello/{name}']);

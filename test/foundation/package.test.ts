@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,16 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
   await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', join(pkg, 'dist'), '--sourceMap', 'false']);
   assert.ok(existsSync(join(pkg, 'dist', 'index.js')));
   assert.ok(existsSync(join(pkg, 'dist', 'index.d.ts')), 'types are emitted for the exports map');
+  await run(process.execPath, [join(root, 'scripts/bundle-web.mjs'), join(pkg, 'dist')]);
+  assert.ok(existsSync(join(pkg, 'dist', 'web-entry.bundle.js')), 'the web process entry is bundled');
+  // A route module throws the package's own error class: the bundled web process must map it
+  // by class (status, code, message), so the bundle and appinfra/web share one copy of it.
+  writeFileSync(join(dir, 'teapot.mjs'), `
+    import { EngineError } from 'appinfra/web';
+    export default async function (app) {
+      app.get('/teapot', async () => { throw new EngineError(503, 'brewing', 'TEA_BREWING'); });
+    }
+  `);
 
   const script = `
     import { ServerBuilder, Server, ApiConfig, UvicornConfig, IPCConfig, Queue } from 'appinfra';
@@ -41,15 +51,19 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
     const body = await (await fetch(url + '/x')).json();
     await server.stop(1);
     // Subprocess mode: the web process runs the built entry under plain node too.
-    const sub = new ServerBuilder('dist-sub').withPort(0).routes.withForward('/up', { methods: ['POST'], handler: 'up' }).done()
+    const sub = new ServerBuilder('dist-sub').withPort(0).routes.withForward('/up', { methods: ['POST'], handler: 'up' })
+      .fromModule(new URL('./teapot.mjs', 'file://' + process.cwd() + '/').href).done()
       .subprocess.withIpc(new Queue(), new Queue()).done().build();
     sub.engine.handle('up', (req) => ({ up: String(req.body.s).toUpperCase(), engine: process.pid }));
     const child = await sub.startSubprocess();
     const up = await (await fetch(sub.address.url + '/up', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"s":"dist"}' })).json();
+    const tea = await fetch(sub.address.url + '/teapot');
+    const teaBody = await tea.json();
     await sub.stop(2);
     console.log(JSON.stringify({
       body,
-      sub: { up: up.up, engineIsMain: up.engine === process.pid, webIsChild: child.pid !== process.pid },
+      sub: { up: up.up, engineIsMain: up.engine === process.pid, webIsChild: child.pid !== process.pid, bundled: child.spawnargs.some((a) => a.endsWith('web-entry.bundle.js')) },
+      tea: { status: tea.status, code: teaBody.code, message: teaBody.message },
       port: new ApiConfig().port,
       workers: new UvicornConfig().workers,
       maxPending: new IPCConfig().maxPending,
@@ -58,7 +72,8 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' } });
   assert.deepEqual(JSON.parse(stdout.trim().split('\n').pop()!), {
     body: { from: 'dist' },
-    sub: { up: 'DIST', engineIsMain: true, webIsChild: true },
+    sub: { up: 'DIST', engineIsMain: true, webIsChild: true, bundled: true },
+    tea: { status: 503, code: 'TEA_BREWING', message: 'brewing' },
     port: 8000,
     workers: 1,
     maxPending: 100,

@@ -3,7 +3,11 @@ import { Packr } from 'msgpackr';
 import type { Envelope } from '../envelope.js';
 import { ConfigError } from '../../errors.js';
 
-/** Turns envelopes into bytes and back. Chosen per server with `.subprocess.withCodec(name)`. */
+/**
+ * Turns envelopes into bytes and back. Chosen per server with `.subprocess.withCodec(name)`.
+ * `encode` and `chunkPart` throw on a value the format cannot carry; the link turns that
+ * into an `EncodeError` before it queues anything.
+ */
 export interface Codec {
   readonly name: string;
   encode(envelope: Envelope): Buffer;
@@ -24,6 +28,7 @@ export const jsonCodec: Codec = {
   encode: (e) => Buffer.from(JSON.stringify(e)),
   decode: (b) => JSON.parse(b.toString('utf8')) as Envelope,
   // JSON.stringify gives undefined for undefined, functions and symbols: those take the one-envelope path.
+  // It throws for a BigInt or a circular object, as `encode` does.
   chunkPart: (payload) => JSON.stringify(payload) as string | undefined,
   chunkBatch: (id, parts) => Buffer.from(`{"kind":"chunk","id":${JSON.stringify(id)},"batch":[${parts.join(',')}]}`),
 };

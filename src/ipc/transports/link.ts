@@ -6,7 +6,11 @@ import type { Envelope } from '../envelope.js';
  */
 export interface Link {
   readonly name: string;
-  /** Queues an envelope; delivery is in order. Throws nothing: a closed link drops and counts. */
+  /**
+   * Queues an envelope; delivery is in order. A closed link drops it silently. Throws
+   * `EncodeError`, before anything is queued, when the codec cannot encode the envelope:
+   * the link is untouched and the caller fails only the request that carried the value.
+   */
   send(envelope: Envelope): void;
   /** Sets the single receiver of incoming envelopes. */
   onMessage(handler: (envelope: Envelope) => void): void;

@@ -3,6 +3,7 @@ import type { Envelope } from '../envelope.js';
 import type { Codec } from '../codecs/index.js';
 import { FrameDecoder, HEADER_BYTES } from '../framing.js';
 import type { Link } from './link.js';
+import { EncodeError } from '../../errors.js';
 
 export interface PipeLinkOptions {
   codec: Codec;
@@ -68,7 +69,7 @@ export class PipeLink implements Link {
   send(envelope: Envelope): void {
     if (!this.open) return;
     if (envelope.kind === 'chunk' && this.codec.chunkPart && isPlainChunk(envelope)) {
-      const part = this.codec.chunkPart(envelope.payload);
+      const part = this.encodePart(envelope);
       if (part !== undefined) {
         const g = this.groups.get(envelope.id);
         if (g && g.bytes + part.length <= CHUNK_GROUP_BYTES) {
@@ -83,13 +84,30 @@ export class PipeLink implements Link {
         return;
       }
     }
+    // Encoded before anything else: a value the codec refuses leaves the outbox and groups as they were.
+    const body = this.encode(envelope);
     if (this.groups.size > 0) this.groups.delete(envelope.id);
-    const body = this.codec.encode(envelope);
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header.writeUInt32BE(body.length, 0);
     this.outbox.push(header, body);
     this.outboxBytes += HEADER_BYTES + body.length;
     this.schedule();
+  }
+
+  private encode(envelope: Envelope): Buffer {
+    try {
+      return this.codec.encode(envelope);
+    } catch (err) {
+      throw new EncodeError(this.codec.name, envelope.kind, err);
+    }
+  }
+
+  private encodePart(envelope: Envelope): string | undefined {
+    try {
+      return this.codec.chunkPart!(envelope.payload);
+    } catch (err) {
+      throw new EncodeError(this.codec.name, envelope.kind, err);
+    }
   }
 
   private schedule(): void {
@@ -132,12 +150,12 @@ export class PipeLink implements Link {
         if (!this.open) return;
         const e = this.codec.decode(frame);
         if (e.batch === undefined) {
-          this.handler?.(e);
+          this.deliver(e);
           return;
         }
         for (const payload of e.batch) {
           if (!this.open) return;
-          this.handler?.({ kind: 'chunk', id: e.id, payload });
+          this.deliver({ kind: 'chunk', id: e.id, payload });
         }
       });
     } catch (err) {
@@ -145,6 +163,21 @@ export class PipeLink implements Link {
       this.shutdown(`protocol error: ${(err as Error).message}`);
     }
   };
+
+  /**
+   * Hands one envelope to the receiver. Its exceptions are kept out of the framing guard
+   * above: a bug in a receiver is not a corrupt stream, and closing the link for it would
+   * fail every request in flight on it. It is reported (with its stack) and the next
+   * envelope is delivered.
+   */
+  private deliver(e: Envelope): void {
+    try {
+      this.handler?.(e);
+    } catch (err) {
+      const what = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.emitWarning(`${this.name}: the receiver of a "${e.kind}" envelope threw; the link stays open: ${what}`, { code: 'APPINFRA_LINK_RECEIVER' });
+    }
+  }
 
   private readonly onDrain = (): void => {
     this.draining = false;

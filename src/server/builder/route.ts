@@ -25,6 +25,8 @@ export interface RouteOptions extends Omit<RouteShorthandOptions, 'schema'> {
   tags?: string[];
   summary?: string;
   description?: string;
+  /** Validate the JSON body exactly as the schema says, converting nothing (default: lax, as FastAPI). */
+  strict?: boolean;
   [fastifyOption: string]: unknown;
 }
 
@@ -62,6 +64,11 @@ export interface ForwardOptions {
   window?: number;
   /** WebSocket routes: streams one socket may have open at once (default 64). */
   maxStreams?: number;
+  /**
+   * Validate the JSON body exactly as the schema says, converting nothing. By default
+   * (lax, as FastAPI) a numeric string becomes a number and "true"/"false" a boolean.
+   */
+  strict?: boolean;
 }
 
 export interface WebSocketOptions {
@@ -120,7 +127,26 @@ export interface CorsOptions {
 
 /** Focused builder for routes, routers, error handlers, middleware and CORS (seed `RouteConfigurer`). */
 export class RouteConfigurer {
+  /** Set by withStrictValidation(): the default of `strict` for routes that do not say. */
+  private strictByDefault = false;
+
   constructor(private readonly parent: ServerBuilder) {}
+
+  /**
+   * Makes `strict: true` the default of every forward and inline route of this server,
+   * declared before or after (a route's own `strict: false` still wins). Route modules
+   * choose per route with `config: { strict: true }`.
+   */
+  withStrictValidation(): this {
+    this.strictByDefault = true;
+    const s = this.parent._state;
+    for (const r of s.forwards) r.strict ??= true;
+    for (const r of s.inlineRoutes) {
+      const config = ((r.options.config as Record<string, unknown> | undefined) ??= {});
+      config.strict ??= true;
+    }
+    return this;
+  }
 
   /**
    * An inline handler (Fastify's `(request, reply)`; its return value is sent as JSON).
@@ -135,17 +161,19 @@ export class RouteConfigurer {
     if (typeof handler !== 'function') {
       throw new BuildError(`withRoute("${path}"): handler must be a function; to send the request to the engine use withForward("${path}", { handler: "name" })`);
     }
-    const { methods, responseModel, tags, summary, description, schema, ...rest } = options;
+    const { methods, responseModel, tags, summary, description, schema, strict, ...rest } = options;
     const fullSchema: Record<string, unknown> = { ...(schema ?? {}) };
     if (responseModel !== undefined) fullSchema.response = { 200: responseModel, ...((schema?.response as object) ?? {}) };
     if (tags) fullSchema.tags = tags;
     if (summary) fullSchema.summary = summary;
     if (description) fullSchema.description = description;
+    const strictness = strict ?? (this.strictByDefault ? true : undefined);
+    const config = strictness === undefined ? rest.config : { ...((rest.config as object | undefined) ?? {}), strict: strictness };
     this.parent._state.inlineRoutes.push({
       path: toFastifyPath(path),
       methods: normaliseMethods(methods, `withRoute("${path}")`),
       handler: handler as RouteHandler,
-      options: { ...rest, schema: fullSchema },
+      options: { ...rest, ...(config === undefined ? {} : { config }), schema: fullSchema },
     });
     return this;
   }
@@ -190,6 +218,9 @@ export class RouteConfigurer {
     if (options.timeout) route.timeout = options.timeout;
     if (options.window) route.window = options.window;
     if (options.maxStreams) route.maxStreams = options.maxStreams;
+    if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new BuildError(`${where}: strict must be true or false, got ${JSON.stringify(options.strict)}`);
+    const strict = options.strict ?? (this.strictByDefault ? true : undefined);
+    if (strict !== undefined) route.strict = strict;
     this.parent._state.forwards.push(route);
     return this;
   }

@@ -23,11 +23,12 @@ export class ApiConfig implements ApiConfigData {
 
   constructor(init: ApiConfigInit | Record<string, unknown> = {}) {
     const originals = new Map<string, string>();
-    const flat = normaliseKeys(init, 'api', originals) as Record<string, unknown>;
+    const twice: string[] = [];
+    const flat = normaliseKeys(init, 'api', originals, twice) as Record<string, unknown>;
     // An empty `uvicorn:` section in YAML is null: it means the defaults, as an absent one does.
     const uv = flat.uvicorn;
-    const input = { ...flat, uvicorn: uv instanceof UvicornConfig ? uv.toJSON() : normaliseKeys(uv ?? undefined, 'api.uvicorn', originals) };
-    const parsed = parseWith(apiSchema, input, 'api', originals);
+    const input = { ...flat, uvicorn: uv instanceof UvicornConfig ? uv.toJSON() : normaliseKeys(uv ?? undefined, 'api.uvicorn', originals, twice) };
+    const parsed = parseWith(apiSchema, input, 'api', originals, twice);
     Object.assign(this, parsed, { uvicorn: new UvicornConfig(parsed.uvicorn as UvicornConfigData) });
   }
 

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../../errors.js';
 import type { EngineHandler } from '../../engine/context.js';
-import type { AppFile } from './app-file.js';
+import type { AppFile, Endpoint } from './app-file.js';
 
 /**
  * Imports the engine module an app file names, in this (the main) process, and returns
@@ -9,11 +9,19 @@ import type { AppFile } from './app-file.js';
  * export that is a plain object. Endpoints naming a handler it lacks are reported together.
  */
 export async function loadEngineModule(file: AppFile): Promise<Map<string, EngineHandler>> {
+  const handlers = await importEngineModule(file.engineModule, file.engineModuleAsWritten, file.source);
+  const problems = handlerProblems(handlers, file.endpoints.entries(), file.engineModuleAsWritten);
+  if (problems.length > 0) throw new ConfigError(`${file.source}: Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
+  return handlers;
+}
+
+/** The module's handlers by export name; `asWritten` and `source` are for the message when it does not import. */
+export async function importEngineModule(path: string, asWritten: string, source: string): Promise<Map<string, EngineHandler>> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file.engineModule).href)) as Record<string, unknown>;
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError(`${file.source}: engine.module ${file.engineModuleAsWritten} could not be imported: ${(err as Error).message}`);
+    throw new ConfigError(`${source}: engine.module ${asWritten} could not be imported: ${(err as Error).message}`);
   }
   const handlers = new Map<string, EngineHandler>();
   const dflt = mod.default;
@@ -25,15 +33,17 @@ export async function loadEngineModule(file: AppFile): Promise<Map<string, Engin
   for (const [name, value] of Object.entries(mod)) {
     if (name !== 'default' && typeof value === 'function') handlers.set(name, value as EngineHandler);
   }
-  const problems: string[] = [];
-  file.endpoints.forEach((e, i) => {
-    if (!handlers.has(e.handler)) {
-      const known = [...handlers.keys()];
-      problems.push(
-        `endpoints[${i}].handler: got ${JSON.stringify(e.handler)}, expected the name of a function exported by ${file.engineModuleAsWritten} (it exports ${known.length > 0 ? known.join(', ') : 'no functions'})`,
-      );
-    }
-  });
-  if (problems.length > 0) throw new ConfigError(`${file.source}: Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
   return handlers;
+}
+
+/** One problem per endpoint naming a handler the module does not export; `endpoints` are [index in the file, endpoint]. */
+export function handlerProblems(handlers: ReadonlyMap<string, EngineHandler>, endpoints: Iterable<[number, Endpoint]>, asWritten: string): string[] {
+  const problems: string[] = [];
+  const known = [...handlers.keys()];
+  for (const [i, e] of endpoints) {
+    if (!handlers.has(e.handler)) {
+      problems.push(`endpoints[${i}].handler: got ${JSON.stringify(e.handler)}, expected the name of a function exported by ${asWritten} (it exports ${known.length > 0 ? known.join(', ') : 'no functions'})`);
+    }
+  }
+  return problems;
 }

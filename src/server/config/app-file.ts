@@ -10,10 +10,10 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { HTTP_METHODS, REPLY_MODES, type HttpMethod, type ReplyMode, type RouteSchema } from '../routes.js';
-import type { ApiConfig } from './api.js';
+import { ApiConfig } from './api.js';
 import type { IPCConfig } from './ipc.js';
 import { configFromObject, parseYamlText } from './load.js';
-import { parseWith } from './validate.js';
+import { collect, invalid, parseWith, problemsOf } from './validate.js';
 
 /** Endpoint kinds a file may declare, and the forward-route reply mode each becomes. */
 export const ENDPOINT_KINDS = { http: 'json', sse: 'sse', websocket: 'websocket', kv_stream: 'kv_stream' } as const satisfies Record<string, ReplyMode>;
@@ -144,73 +144,102 @@ export interface AppFile {
 
 /** Reads and checks an app file. Every problem is reported at once, each with its key path. */
 export function loadAppFile(path: string): AppFile {
-  const source = resolve(path);
+  const found = inspectAppFile(readAppFile(path), resolve(path));
+  if (!found.file) throw new ConfigError(`${path}: ${invalid(found.problems).message}`, { problems: found.problems });
+  return found.file;
+}
+
+/** Reads and parses the YAML; a file that cannot be read or parsed leaves nothing else to check. */
+export function readAppFile(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(source, 'utf8');
+    text = readFileSync(resolve(path), 'utf8');
   } catch (err) {
     throw new ConfigError(`${path}: cannot read the app file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  const doc = parseYamlText(text, path);
-  try {
-    return appFileFromObject(doc, source);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`${path}: ${err.message}`, err.details);
-    throw err;
-  }
+  return parseYamlText(text, path);
 }
 
 /** Checks a parsed document; `source` is the file it came from (relative paths resolve against its folder). */
 export function appFileFromObject(doc: unknown, source: string): AppFile {
+  const found = inspectAppFile(doc, source);
+  if (!found.file) throw invalid(found.problems);
+  return found.file;
+}
+
+/** What checking a document found: every problem, and the parts valid by themselves for the checks that come after. */
+export interface AppFileInspection {
+  /** Set when there is no problem. */
+  file?: AppFile;
+  problems: string[];
+  /** Endpoints valid by themselves, by their index in the file. */
+  endpoints: [number, Endpoint][];
+  /** The engine module, when `engine.module` names a file that exists. */
+  engine?: { path: string; asWritten: string };
+}
+
+/**
+ * Checks every section of the document, each on its own, so that no problem hides
+ * another: a wrong `uvicorn:` still lets `api:` be checked, and the cross-section rules
+ * run on the parts that are valid.
+ */
+export function inspectAppFile(doc: unknown, source: string): AppFileInspection {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ConfigError(`Invalid configuration:\n  - (root): got ${Array.isArray(doc) ? 'a list' : JSON.stringify(doc ?? null)}, expected a mapping with engine:, endpoints: and optionally runtime:, api:, uvicorn:, ipc:`);
+    const problem = `(root): got ${Array.isArray(doc) ? 'a list' : JSON.stringify(doc ?? null)}, expected a mapping with engine:, endpoints: and optionally runtime:, api:, uvicorn:, ipc:`;
+    return { problems: [problem], endpoints: [] };
   }
   const problems: string[] = [];
-  let parsed: z.output<typeof fileSchema> | undefined;
   try {
-    parsed = parseWith(fileSchema, doc, '');
+    parseWith(fileSchema, doc, '');
   } catch (err) {
-    problems.push(...problemsOf(err));
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...problemsOf(err).map((line) => withKnownKeys(indexStyle(line))));
   }
-  let api: ApiConfig | undefined;
-  let ipc: IPCConfig | undefined;
   const d = doc as Record<string, unknown>;
-  // Two loads, so a problem in api: does not hide one in ipc:.
-  try {
-    api = configFromObject({ api: d.api, uvicorn: d.uvicorn }).api;
-  } catch (err) {
-    problems.push(...problemsOf(err));
-  }
-  try {
-    ipc = configFromObject({ ipc: d.ipc }).ipc;
-  } catch (err) {
-    problems.push(...problemsOf(err));
-  }
-  if (!parsed || !api || !ipc) throw invalid(problems);
+  const sectionProblems: string[] = [];
+  const loaded = collect(() => configFromObject({ api: d.api, uvicorn: d.uvicorn, ipc: d.ipc }), sectionProblems);
 
-  const dir = dirname(source);
-  const engineModule = resolve(dir, parsed.engine.module);
-  if (!existsSync(engineModule) || !statSync(engineModule).isFile()) {
-    problems.push(`engine.module: got ${JSON.stringify(parsed.engine.module)}, expected a module file relative to ${basename(source)} (resolved to ${engineModule}, which does not exist)`);
+  const name = valid(fileSchema.shape.name, d.name);
+  const engineData = valid(fileSchema.shape.engine, d.engine);
+  let engine: AppFileInspection['engine'];
+  if (engineData) {
+    const path = resolve(dirname(source), engineData.module);
+    if (existsSync(path) && statSync(path).isFile()) engine = { path, asWritten: engineData.module };
+    else problems.push(`engine.module: got ${JSON.stringify(engineData.module)}, expected a module file relative to ${basename(source)} (resolved to ${path}, which does not exist)`);
   }
-
-  const endpoints = parsed.endpoints.map((e, i) => toEndpoint(e, `endpoints[${i}]`, problems));
+  const endpoints: [number, Endpoint][] = [];
+  (Array.isArray(d.endpoints) ? (d.endpoints as unknown[]) : []).forEach((raw, i) => {
+    const e = valid(endpointSchema, raw);
+    if (e) endpoints.push([i, toEndpoint(e, `endpoints[${i}]`, problems)]);
+  });
   checkDuplicates(endpoints, problems);
+  // Without a valid api: the defaults stand in, so the contract is still checked against the rest.
+  const api = loaded?.api ?? new ApiConfig();
+  const runtime = valid(fileSchema.shape.runtime, d.runtime);
   const notes: string[] = [];
-  const mode = checkRuntime(parsed.runtime, endpoints, api, problems, notes);
-  if (problems.length > 0) throw invalid(problems);
-  return {
+  const mode = runtime ? checkRuntime(runtime, endpoints, api, problems, notes) : 'subprocess';
+  problems.push(...sectionProblems);
+  const found: AppFileInspection = { problems, endpoints, ...(engine ? { engine } : {}) };
+  if (problems.length > 0 || !loaded || !runtime || !engine || !engineData) return found;
+  found.file = {
     source,
-    name: parsed.name ?? basename(source, extname(source)),
-    engineModule,
-    engineModuleAsWritten: parsed.engine.module,
-    endpoints,
-    runtime: parsed.runtime,
+    name: name ?? basename(source, extname(source)),
+    engineModule: engine.path,
+    engineModuleAsWritten: engine.asWritten,
+    endpoints: endpoints.map(([, e]) => e),
+    runtime,
     api,
-    ipc,
+    ipc: loaded.ipc,
     mode,
     notes,
   };
+  return found;
+}
+
+/** The value parsed by `schema`, or undefined: its problems are reported by the whole-file parse. */
+function valid<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
+  const r = schema.safeParse(value);
+  return r.success ? r.data : undefined;
 }
 
 function toEndpoint(e: EndpointData, where: string, problems: string[]): Endpoint {
@@ -237,9 +266,9 @@ function supportedKinds(): string[] {
   return (Object.keys(ENDPOINT_KINDS) as EndpointKind[]).filter((k) => (REPLY_MODES as readonly string[]).includes(ENDPOINT_KINDS[k]));
 }
 
-function checkDuplicates(endpoints: Endpoint[], problems: string[]): void {
+function checkDuplicates(endpoints: [number, Endpoint][], problems: string[]): void {
   const seen = new Map<string, number>();
-  endpoints.forEach((e, i) => {
+  endpoints.forEach(([i, e]) => {
     // `{id}` and `:id` are the same route to Fastify.
     const path = e.path.replace(/\{([^}]+)\}/g, ':$1');
     for (const m of e.methods) {
@@ -249,7 +278,7 @@ function checkDuplicates(endpoints: Endpoint[], problems: string[]): void {
       else seen.set(key, i);
     }
   });
-  for (const [i, e] of endpoints.entries()) {
+  for (const [i, e] of endpoints) {
     if (e.path === '/_health' || e.path === '/docs' || e.path.startsWith('/docs/') || e.path === '/openapi.json') {
       problems.push(`endpoints[${i}].path: got ${JSON.stringify(e.path)}, expected a path the framework does not serve itself (/_health, /docs and /openapi.json are built in)`);
     }
@@ -257,7 +286,7 @@ function checkDuplicates(endpoints: Endpoint[], problems: string[]): void {
 }
 
 /** Checks the seed-000 contract against itself and against the rest of the file; returns the mode it selects. */
-function checkRuntime(rt: RuntimeData, endpoints: Endpoint[], api: ApiConfig, problems: string[], notes: string[]): AppFile['mode'] {
+function checkRuntime(rt: RuntimeData, endpoints: [number, Endpoint][], api: ApiConfig, problems: string[], notes: string[]): AppFile['mode'] {
   const where = 'runtime.platform.execution_ipc';
   const x = rt.platform.execution_ipc;
   if (!RUNNABLE_TRANSPORTS.includes(x.transport)) {
@@ -315,7 +344,7 @@ function checkRuntime(rt: RuntimeData, endpoints: Endpoint[], api: ApiConfig, pr
       }
       if (itf.kind === 'graphql') problems.push(`${at}.kind: got "graphql", expected http or websocket; GraphQL interfaces are declared in code (withGraphQL) in this version`);
     });
-    endpoints.forEach((e, i) => {
+    endpoints.forEach(([i, e]) => {
       const needed = INTERFACE_OF[e.kind];
       const itf = interfaces.find((f) => f.kind === needed);
       if (!itf) {
@@ -329,15 +358,6 @@ function checkRuntime(rt: RuntimeData, endpoints: Endpoint[], api: ApiConfig, pr
     });
   }
   return mode;
-}
-
-function problemsOf(err: unknown): string[] {
-  if (err instanceof ConfigError) {
-    const listed = (err.details as { problems?: unknown } | undefined)?.problems;
-    if (Array.isArray(listed)) return listed.map((line) => withKnownKeys(indexStyle(String(line))));
-    return [err.message.replace(/^Invalid configuration:\n\s*- /, '').replace(/\n\s*- /g, '\n')];
-  }
-  throw err;
 }
 
 /** `endpoints.0.path` -> `endpoints[0].path`, as a YAML reader counts list items. */
@@ -367,10 +387,6 @@ function unwrap(schema: unknown): unknown {
   // Defaults and optionals wrap the schema; peel them to reach the object or the list.
   for (let i = 0; i < 4 && cur && !cur.shape && !cur.element && typeof cur.unwrap === 'function'; i++) cur = cur.unwrap() as typeof cur;
   return cur;
-}
-
-function invalid(problems: string[]): ConfigError {
-  return new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
 }
 
 /** The normalised contract: what `serve` will do, with every default filled in. */

@@ -19,7 +19,8 @@ export class IPCConfig implements IPCConfigData {
 
   constructor(init: IPCConfigInit | Record<string, unknown> = {}) {
     const originals = new Map<string, string>();
-    Object.assign(this, parseWith(ipcSchema, normaliseKeys(init, 'ipc', originals), 'ipc', originals));
+    const twice: string[] = [];
+    Object.assign(this, parseWith(ipcSchema, normaliseKeys(init, 'ipc', originals, twice), 'ipc', originals, twice));
   }
 
   toJSON(): IPCConfigData {

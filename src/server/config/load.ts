@@ -4,6 +4,7 @@ import { ConfigError } from '../../errors.js';
 import { ApiConfig } from './api.js';
 import { IPCConfig } from './ipc.js';
 import { UvicornConfig } from './uvicorn.js';
+import { collect, invalid } from './validate.js';
 
 export interface LoadedConfig {
   api: ApiConfig;
@@ -18,51 +19,78 @@ const OWNED = new Set(['api', 'uvicorn', 'ipc']);
  * Reads `api:`, `uvicorn:` and `ipc:` sections from a parsed document. `uvicorn` may be
  * top level or under `api`, not both. Other top-level keys are only allowed when the
  * caller names them (`allowSections`), so a typo is an error, not silently ignored.
+ * Every section is checked even when another is wrong: one error lists all the problems.
  */
 export function configFromObject(doc: unknown, allowSections: readonly string[] = []): LoadedConfig {
   if (doc === null || doc === undefined) doc = {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(`(root): got ${Array.isArray(doc) ? 'a list' : JSON.stringify(doc)}, expected a mapping with api:, uvicorn:, ipc: sections`);
   }
+  const problems: string[] = [];
   const rest: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
     if (OWNED.has(key)) continue;
     if (!allowSections.includes(key)) {
-      const known = [...OWNED, ...allowSections].join(', ');
-      throw new ConfigError(`Invalid configuration:\n  - ${key}: unknown section; known sections are ${known}`);
+      problems.push(`${key}: unknown section; known sections are ${[...OWNED, ...allowSections].join(', ')}`);
+      continue;
     }
     rest[key] = value;
   }
   const d = doc as { api?: unknown; uvicorn?: unknown; ipc?: unknown };
-  const api = section(d.api, 'api');
-  const uv = section(d.uvicorn, 'uvicorn');
-  if (uv && api && 'uvicorn' in api) {
-    throw new ConfigError('Invalid configuration:\n  - uvicorn: given both at top level and under api.uvicorn; keep one');
-  }
+  const api = section(d.api, 'api', problems);
+  const uv = section(d.uvicorn, 'uvicorn', problems);
+  const both = uv !== undefined && api !== undefined && 'uvicorn' in api;
+  if (both) problems.push('uvicorn: given both at top level and under api.uvicorn; keep one');
+  // Checked before api (which embeds it) but reported after, in the order the file reads.
+  const uvicornProblems: string[] = [];
+  const uvicorn = uv && !both ? collect(() => new UvicornConfig(uv), uvicornProblems) : undefined;
   const apiInit: Record<string, unknown> = { ...(api ?? {}) };
-  if (uv) apiInit.uvicorn = new UvicornConfig(uv);
-  return { api: new ApiConfig(apiInit), ipc: new IPCConfig(section(d.ipc, 'ipc') ?? {}), rest };
+  // A broken top-level uvicorn: is reported by itself; api: is still checked, without it.
+  if (uvicorn) apiInit.uvicorn = uvicorn;
+  const apiConfig = collect(() => new ApiConfig(apiInit), problems);
+  problems.push(...uvicornProblems);
+  const ipc = collect(() => new IPCConfig(section(d.ipc, 'ipc', problems) ?? {}), problems);
+  if (problems.length > 0 || !apiConfig || !ipc) throw invalid(problems);
+  return { api: apiConfig, ipc, rest };
 }
 
-function section(value: unknown, name: string): Record<string, unknown> | undefined {
+function section(value: unknown, name: string, problems: string[]): Record<string, unknown> | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`Invalid configuration:\n  - ${name}: got ${JSON.stringify(value)}, expected a mapping`);
+    problems.push(`${name}: got ${JSON.stringify(value)}, expected a mapping`);
+    return undefined;
   }
   return value as Record<string, unknown>;
 }
 
-/** Parses YAML text; a syntax error names the line and column. */
+/** Parses YAML text; a syntax error names the line and column and shows them, with a caret under the column. */
 export function parseYamlText(text: string, source: string): unknown {
   try {
     return parseYaml(text);
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const pos = err.linePos?.[0];
-      throw new ConfigError(`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${err.message.split('\n')[0]}`);
+      // The parser's first line ends in "at line N, column M:"; the place is said (and shown) here instead.
+      const what = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '');
+      const shown = pos ? `\n${excerpt(text, pos.line, pos.col)}` : '';
+      throw new ConfigError(`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${what}${shown}`);
     }
     throw err;
   }
+}
+
+/** The line before `line` for context, `line` itself, and a caret under `col` (both 1-based). */
+export function excerpt(text: string, line: number, col: number): string {
+  const lines = text.split(/\r?\n/);
+  const width = String(line).length;
+  const row = (n: number): string => `  ${String(n).padStart(width)} | ${lines[n - 1] ?? ''}`.trimEnd();
+  const at = lines[line - 1] ?? '';
+  // Tabs stay tabs in the padding so the caret lines up however the terminal expands them.
+  const pad = at.slice(0, col - 1).replace(/[^\t]/g, ' ') + ' '.repeat(Math.max(0, col - 1 - at.length));
+  const out = line > 1 ? [row(line - 1)] : [];
+  out.push(line > lines.length || (at === '' && line === lines.length) ? `  ${String(line).padStart(width)} | (end of file)` : row(line));
+  out.push(`  ${' '.repeat(width)} | ${pad}^`);
+  return out.join('\n');
 }
 
 /** Loads a YAML config file with `api:`, `uvicorn:` and `ipc:` sections. */

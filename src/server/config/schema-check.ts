@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import Fastify from 'fastify';
 import { ConfigError } from '../../errors.js';
-import type { AppFile } from './app-file.js';
+import type { AppFile, Endpoint } from './app-file.js';
 
 /** The validator options the web process compiles route schemas with (adapter/app.ts). */
 export const AJV_OPTIONS = { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } } as const;
@@ -12,8 +12,14 @@ export const AJV_OPTIONS = { customOptions: { allErrors: true, coerceTypes: 'arr
  * `type`, a broken `$ref`) with the endpoint's key path, instead of a failed start.
  */
 export async function checkEndpointSchemas(file: AppFile): Promise<void> {
+  const problems = await endpointSchemaProblems(file.endpoints.entries());
+  if (problems.length) throw new ConfigError(`${relative(process.cwd(), file.source)}: Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
+}
+
+/** The problems of the endpoints' schemas, each with its key path; `endpoints` are [index in the file, endpoint]. */
+export async function endpointSchemaProblems(endpoints: Iterable<[number, Endpoint]>): Promise<string[]> {
   const problems: string[] = [];
-  for (const [i, e] of file.endpoints.entries()) {
+  for (const [i, e] of endpoints) {
     for (const part of ['body', 'querystring', 'params', 'headers'] as const) {
       const schema = e.schema?.[part];
       if (schema === undefined) continue;
@@ -29,5 +35,5 @@ export async function checkEndpointSchemas(file: AppFile): Promise<void> {
       }
     }
   }
-  if (problems.length) throw new ConfigError(`${relative(process.cwd(), file.source)}: Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  return problems;
 }

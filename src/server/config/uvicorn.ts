@@ -22,7 +22,8 @@ export class UvicornConfig implements UvicornConfigData {
 
   constructor(init: UvicornConfigInit | Record<string, unknown> = {}) {
     const originals = new Map<string, string>();
-    Object.assign(this, parseWith(uvicornSchema, normaliseKeys(init, 'uvicorn', originals), 'uvicorn', originals));
+    const twice: string[] = [];
+    Object.assign(this, parseWith(uvicornSchema, normaliseKeys(init, 'uvicorn', originals, twice), 'uvicorn', originals, twice));
   }
 
   toJSON(): UvicornConfigData {

@@ -8,15 +8,19 @@ export function camelKey(key: string): string {
 
 /**
  * Renames snake_case keys to camelCase one level deep and remembers what the user
- * wrote, so an error can name the key as it appears in their file.
+ * wrote, so an error can name the key as it appears in their file. A key given twice
+ * goes to `problems` when the caller collects them (so it hides nothing else), or throws.
  */
-export function normaliseKeys(input: unknown, where: string, originals: Map<string, string>): unknown {
+export function normaliseKeys(input: unknown, where: string, originals: Map<string, string>, problems?: string[]): unknown {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
     const camel = camelKey(key);
     if (camel in out) {
-      throw new ConfigError(`${join(where, key)}: given twice (as snake_case and camelCase); keep one`);
+      const problem = `${join(where, camel)}: given twice (as snake_case and camelCase); keep one`;
+      if (!problems) throw invalid([problem]);
+      problems.push(problem);
+      continue;
     }
     out[camel] = value;
     originals.set(join(where, camel), join(where, key));
@@ -49,18 +53,20 @@ function show(value: unknown): string {
 
 /**
  * Parses `input` with `schema`; on failure throws one ConfigError that lists every
- * problem as "key path: got <value>, expected <what>".
+ * problem as "key path: got <value>, expected <what>", after the `earlier` ones the
+ * caller found while preparing the input.
  */
 export function parseWith<S extends z.ZodType>(
   schema: S,
   input: unknown,
   where: string,
   originals: Map<string, string> = new Map(),
+  earlier: readonly string[] = [],
 ): z.output<S> {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const lines: string[] = [];
-  for (const issue of result.error.issues) {
+  if (result.success && earlier.length === 0) return result.data;
+  const lines: string[] = [...earlier];
+  for (const issue of result.success ? [] : result.error.issues) {
     const camelPath = issue.path.reduce<string>((acc, p) => join(acc, String(p)), where);
     const shown = originals.get(camelPath) ?? camelPath;
     if (issue.code === 'unrecognized_keys') {
@@ -74,7 +80,7 @@ export function parseWith<S extends z.ZodType>(
     }
     lines.push(`${shown || '(root)'}: got ${show(valueAt(input, issue.path))}, expected ${issue.message}`);
   }
-  throw new ConfigError(`Invalid configuration:\n  - ${lines.join('\n  - ')}`, { problems: lines });
+  throw invalid(lines);
 }
 
 function knownKeys(schema: z.ZodType, path: PropertyKey[]): string | undefined {
@@ -95,4 +101,26 @@ function shapeOf(schema: unknown): Record<string, unknown> | undefined {
     cur = cur.unwrap() as typeof cur;
   }
   return cur?.shape;
+}
+
+/** The problems a ConfigError lists (one per line), or its message as one problem. */
+export function problemsOf(err: ConfigError): string[] {
+  const listed = (err.details as { problems?: unknown } | undefined)?.problems;
+  if (Array.isArray(listed)) return listed.map(String);
+  return [err.message.replace(/^Invalid configuration:\n\s*- /, '').replace(/\n\s*- /g, '\n')];
+}
+
+/** Runs `build`; a ConfigError adds its problems to `problems` instead of ending the check. */
+export function collect<T>(build: () => T, problems: string[]): T | undefined {
+  try {
+    return build();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...problemsOf(err));
+    return undefined;
+  }
+}
+
+export function invalid(problems: readonly string[]): ConfigError {
+  return new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems: [...problems] });
 }

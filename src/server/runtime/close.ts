@@ -1,5 +1,6 @@
 import { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { socketDrainOf } from './adapter/socket-drain.js';
 
 const IN_FLIGHT = Symbol.for('appinfra.inFlight');
 
@@ -40,14 +41,16 @@ function endAfterResponse(app: FastifyInstance): void {
 }
 
 /**
- * Graceful close: stop accepting, close idle keep-alive sockets at once (Fastify's
- * `forceCloseConnections: 'idle'`), let in-flight requests finish with `Connection:
- * close` for up to `timeout` seconds, then close whatever is left. One timer, cleared on
- * every path.
+ * Graceful close: stop accepting, close idle keep-alive sockets and idle WebSockets at
+ * once (Fastify's `forceCloseConnections: 'idle'`; 1001 for a WebSocket), let in-flight
+ * requests and WebSocket streams finish (`Connection: close`) for up to `timeout`
+ * seconds, then close whatever is left. One timer, cleared on every path.
  */
 export async function closeGracefully(app: FastifyInstance, timeout: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   endAfterResponse(app);
+  const sockets = socketDrainOf(app);
+  void sockets?.begin();
   const closed = app.close();
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), Math.max(0, timeout * 1000));
@@ -55,6 +58,7 @@ export async function closeGracefully(app: FastifyInstance, timeout: number): Pr
   try {
     const first = await Promise.race([closed.then(() => 'closed' as const), expired]);
     if (first === 'expired') {
+      sockets?.expire();
       app.server.closeAllConnections?.();
       await closed;
     }

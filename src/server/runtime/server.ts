@@ -230,9 +230,11 @@ export class Server extends EventEmitter<ServerEvents> {
   /**
    * Graceful stop: stop accepting, let in-flight requests finish for up to `timeout`
    * seconds, then close what is left (subprocess mode: drain -> terminate -> kill).
+   * Stopping a server that was never started, or one that stopped, does nothing: cleanup
+   * code may call it on every path.
    */
   async stop(timeout = 5): Promise<void> {
-    if (this.state === 'built') throw new StateError('server.stop(): the server was never started');
+    if (this.state === 'built') return this.releaseUnstarted();
     if (this.state === 'stopping' || this.state === 'stopped') return this.stopped;
     this.state = 'stopping';
     try {
@@ -244,6 +246,21 @@ export class Server extends EventEmitter<ServerEvents> {
     } finally {
       this.state = 'stopped';
       this.resolveStopped?.();
+    }
+  }
+
+  /** Direct mode: `ready()` built the app and its link without listening; close them (onClose hooks run). */
+  private async releaseUnstarted(): Promise<void> {
+    const building = this.appReady;
+    if (!building) return;
+    // The engine was attached to this app's link: the server is done, as after any stop.
+    this.state = 'stopped';
+    await building.catch(() => undefined);
+    const direct = this.direct;
+    this.direct = undefined;
+    if (direct) {
+      await direct.app.close();
+      await direct.channel.stop();
     }
   }
 

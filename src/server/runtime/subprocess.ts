@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
@@ -12,8 +12,20 @@ import { forkWeb } from './fork.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from './web/protocol.js';
 
 const here = fileURLToPath(import.meta.url);
-/** The web entry next to this file: `.ts` under a TypeScript loader, `.js` when built. */
-export const WEB_ENTRY = fileURLToPath(new URL(`./web/entry${extname(here)}`, import.meta.url));
+/**
+ * The web process's entry: the single-file bundle `npm run build` makes (a start loads one
+ * file instead of a few hundred modules), else the entry beside this file (`.ts` under a
+ * TypeScript loader).
+ */
+export const WEB_ENTRY = webEntry();
+
+function webEntry(): string {
+  if (extname(here) === '.js') {
+    const bundle = fileURLToPath(new URL('../../web-entry.bundle.js', import.meta.url));
+    if (existsSync(bundle)) return bundle;
+  }
+  return fileURLToPath(new URL(`./web/entry${extname(here)}`, import.meta.url));
+}
 
 /** Loader flags (tsx, source maps) the child needs to run the same code; nothing else is passed on. */
 export function childExecArgv(argv: readonly string[] = process.execArgv): string[] {

@@ -2,10 +2,11 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import { StateError } from '../../errors.js';
+import { ListenError, StateError } from '../../errors.js';
 import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from './adapter/app.js';
 import { FallbackResponder } from './fallback.js';
+import { formatSeconds } from './format.js';
 import { failedHealth } from './health.js';
 import { SubprocessManager, type ExitInfo } from './subprocess.js';
 import type { FromWeb, SupervisorStatus } from './web/protocol.js';
@@ -230,7 +231,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
     const delay = Math.min(this.api.restartDelay * BACKOFF_FACTOR ** crashes, BACKOFF_CAP_S);
     this.consecutive[slot] = crashes + 1;
     this.restarts++;
-    this.options.logger.warn({ slot, pid, code: exit.code, signal: exit.signal, attempt: crashes + 1, maxRestarts, delay }, `web process crashed; restarting in ${delay}s`);
+    this.options.logger.warn({ slot, pid, code: exit.code, signal: exit.signal, attempt: crashes + 1, maxRestarts, delay }, `web process crashed; restarting in ${formatSeconds(delay)}`);
     this.emit('restart', { slot, pid, attempt: crashes + 1, delay, exit });
     this.broadcast();
     const timer = setTimeout(() => {
@@ -297,9 +298,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
 function probePort(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new StateError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}; choose another port (withPort), or 0 for a free one`)),
-    );
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(new ListenError(host, port, err.code ?? err.message)));
     probe.listen({ host, port, exclusive: true }, () => {
       const bound = (probe.address() as { port: number }).port;
       probe.close(() => resolve(bound));

@@ -10,8 +10,11 @@ import type { ApiConfigData, IPCConfigData, UvicornConfigData } from '../../conf
 import type { CorsSpec, ExceptionHandlerSpec, ForwardRoute, InlineRoute, InlineRouter, MiddlewareSpec, RouteModule } from '../../routes.js';
 import { installConcurrencyLimit } from './concurrency.js';
 import { installErrorHandling } from './errors.js';
+import { installTextParser } from './content-types.js';
+import { createValidation } from './validation.js';
 import { installAccessLog } from './access-log.js';
 import { enableForceClose, http2Options } from './http2.js';
+import { closeIdleAfterRead } from './keep-alive.js';
 import { registerEndpoints } from './protocols.js';
 import { registerModule } from './modules.js';
 import { pinoLevel } from '../logging.js';
@@ -77,8 +80,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   };
   if (uv.sslKeyfile && uv.sslCertfile) fastifyOptions.https = { key: readPem(uv.sslKeyfile, 'sslKeyfile'), cert: readPem(uv.sslCertfile, 'sslCertfile') };
   if (uv.http2) Object.assign(fastifyOptions, http2Options(fastifyOptions.https));
+  const validation = createValidation();
+  fastifyOptions.schemaController = validation.schemaController as FastifyServerOptions['schemaController'];
   const app = Fastify(fastifyOptions as FastifyServerOptions);
   if (uv.http2) enableForceClose(app.server);
+  else closeIdleAfterRead(app.server);
+  // Before any route: strict routes are noted as they are added.
+  validation.watchRoutes(app);
+  installTextParser(app);
 
   app.decorate('ipc', channel);
   app.decorateRequest('ipc', { getter: () => channel });

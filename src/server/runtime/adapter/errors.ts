@@ -1,6 +1,8 @@
+import { METHODS } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppinfraError, OverloadedError, toWireError } from '../../../errors.js';
 import type { ExceptionHandlerSpec } from '../../routes.js';
+import { UnsupportedMediaTypeError } from './content-types.js';
 
 interface ValidationItem {
   loc: (string | number)[];
@@ -80,6 +82,8 @@ function pickHandler(handlers: ExceptionHandlerSpec[], error: FastifyError): Exc
  */
 export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHandlerSpec[]): void {
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // Fastify's own 415 (no parser for the type) says only "Unsupported Media Type": the same answer as a text body on a JSON route.
+    if (error?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') error = new UnsupportedMediaTypeError(request.headers['content-type']) as unknown as FastifyError;
     const handler = error instanceof Error ? pickHandler(handlers, error) : undefined;
     if (handler) {
       try {
@@ -108,6 +112,22 @@ export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHa
     return reply.code(wire.status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `Route ${request.method} ${request.url.split('?')[0]} not found` });
+    const path = request.url.split('?')[0]!;
+    const allow = allowedMethods(app, request.url);
+    if (allow.length > 0) {
+      const allowed = allow.join(', ');
+      reply.code(405).header('allow', allowed);
+      return reply.send({ statusCode: 405, code: 'METHOD_NOT_ALLOWED', error: STATUS_TEXT[405], message: `Route ${path} does not allow ${request.method}; it allows ${allowed}` });
+    }
+    return reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `Route ${request.method} ${path} not found` });
   });
+}
+
+/**
+ * The methods some route answers at this URL. OPTIONS alone does not make a path known:
+ * the CORS plugin answers preflights on every path.
+ */
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const allow = METHODS.filter((method) => app.findRoute({ method: method as 'GET', url }) !== null);
+  return allow.some((m) => m !== 'OPTIONS') ? allow : [];
 }

@@ -4,14 +4,17 @@ import type { ForwardRoute } from '../../routes.js';
 import { engineRequest, traceparentOf } from './ingress.js';
 import { replySse } from './sse.js';
 
-/** What an engine handler receives for a forward route: the HTTP request as plain data. */
-export interface ForwardRequest {
+/**
+ * What an engine handler receives for a forward route: the HTTP request as plain data.
+ * `Body` is the type the route's schema guarantees, e.g. `ForwardRequest<Static<typeof Schema>>`.
+ */
+export interface ForwardRequest<Body = unknown> {
   id: string;
   method: string;
   path: string;
   params: Record<string, string>;
   query: Record<string, unknown>;
-  body: unknown;
+  body: Body;
 }
 
 /** Registers one forward route: the ingress adapter of seed 000 for HTTP JSON and SSE. */
@@ -22,7 +25,7 @@ export function registerForward(app: FastifyInstance, route: ForwardRoute, chann
   if (route.description) schema.description = route.description;
   const timeout = route.timeout ?? defaultTimeout;
   const handler = route.reply === 'sse' ? sseHandler(route, channel, timeout) : jsonHandler(route, channel, timeout);
-  app.route({ method: route.methods, url: route.path, schema, handler });
+  app.route({ method: route.methods, url: route.path, schema, handler, ...(route.strict ? { config: { strict: true } } : {}) });
 }
 
 function jsonHandler(route: ForwardRoute, channel: IPCChannel, timeout: number) {

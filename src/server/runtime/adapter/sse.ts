@@ -44,6 +44,9 @@ export async function replySse(reply: FastifyReply, stream: AsyncIterator<unknow
     }
     if (!gone && options.done !== undefined) await writeEvent(res, `data: ${options.done}\n\n`);
   } catch (err) {
+    // A chunk that cannot be written as JSON (a BigInt in direct mode) fails here, not in the
+    // engine: stop the engine's stream too, or it would run on for a client that is answered.
+    void stream.return?.();
     if (!gone) await writeEvent(res, (options.errorEvent ?? errorEvent)(err));
   } finally {
     res.off('close', onClose);

@@ -24,6 +24,7 @@ import type { IPCChannel } from '../../../channel/channel.js';
 import type { Port } from '../../../ipc/envelope.js';
 import type { ForwardRoute } from '../../routes.js';
 import { clientError, engineRequest, traceparentOf } from './ingress.js';
+import { socketDrainOf, type DrainableSocket, type SocketDrain } from './socket-drain.js';
 
 /** Unsent bytes a socket may hold before its streams wait for it to drain. */
 export const SOCKET_HIGH_WATER = 64 * 1024;
@@ -62,11 +63,15 @@ export async function installWebSocket(app: FastifyInstance): Promise<void> {
 export const CLOSE_GRACE_MS = 1000;
 
 /**
- * On app close: tell every client we are going away (1001), give them CLOSE_GRACE_MS to
- * answer, then cut the rest. Upgraded sockets still count as the server's connections,
- * so a stalled client would otherwise hold the close for ws's own 30 s close timeout.
+ * On app close: when a graceful drain runs, first let busy sockets finish their streams
+ * (it releases us once they are gone or its deadline passed). Then tell every client
+ * left we are going away (1001), give them CLOSE_GRACE_MS to answer, then cut the rest.
+ * Upgraded sockets still count as the server's connections, so a stalled client would
+ * otherwise hold the close for ws's own 30 s close timeout.
  */
 async function closeSockets(this: FastifyInstance): Promise<void> {
+  const drain = socketDrainOf(this);
+  if (drain?.draining) await drain.settled;
   const wss = this.websocketServer;
   const clients = [...wss.clients];
   for (const c of clients) c.close(1001, 'server shutting down');
@@ -103,13 +108,13 @@ export function registerSocketRoute(app: FastifyInstance, route: ForwardRoute, c
       }),
     wsHandler: (socket: WebSocket, req: FastifyRequest) => {
       // Listeners are attached synchronously here, so no early frame is lost.
-      new SocketSession(socket, req, channel, route, dialect, timeout);
+      new SocketSession(socket, req, channel, route, dialect, timeout, socketDrainOf(app));
     },
   });
 }
 
 /** One connected socket: its open streams, by tag. Owns nothing once the socket closes. */
-export class SocketSession {
+export class SocketSession implements DrainableSocket {
   private readonly streams = new Map<string, Entry>();
   private seq = 0;
   private closed = false;
@@ -125,6 +130,7 @@ export class SocketSession {
     private readonly route: ForwardRoute,
     private readonly dialect: Dialect,
     private readonly timeout: number,
+    private readonly drain: SocketDrain | undefined,
   ) {
     this.maxStreams = route.maxStreams ?? DEFAULT_MAX_STREAMS;
     this.gone = new Promise((resolve) => {
@@ -132,6 +138,21 @@ export class SocketSession {
     });
     socket.on('message', this.onMessage);
     socket.once('close', this.onClose);
+    drain?.add(this);
+  }
+
+  get busy(): boolean {
+    return this.streams.size > 0;
+  }
+
+  goAway(): void {
+    if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.close(1001, 'server shutting down');
+  }
+
+  /** A stream ended; frames sent before this stay ahead of the close frame. */
+  private forget(tag: string): void {
+    this.streams.delete(tag);
+    if (this.streams.size === 0) this.drain?.idle(this);
   }
 
   private readonly onMessage = (raw: RawData, isBinary: boolean): void => {
@@ -169,9 +190,14 @@ export class SocketSession {
     for (const entry of this.streams.values()) void entry.stream.return?.();
     this.streams.clear();
     this.markGone();
+    this.drain?.delete(this);
   };
 
   private open(tag: string, data: unknown): void {
+    if (this.drain?.draining) {
+      this.sendError(tag, 503, 'SHUTTING_DOWN', 'The server is shutting down; open the stream again on a new connection');
+      return;
+    }
     if (this.streams.has(tag)) {
       this.sendError(tag, 409, 'STREAM_EXISTS', `"${tag}" is already open on this socket; ${this.dialect.close} it first or use another ${this.dialect.tag}`);
       return;
@@ -201,6 +227,7 @@ export class SocketSession {
     this.streams.delete(tag);
     void entry.stream.return?.();
     void this.send({ type: 'end', [this.dialect.tag]: tag, cancelled: true });
+    if (this.streams.size === 0) this.drain?.idle(this);
   }
 
   /** Moves one stream's chunks to the socket, in order, one frame at a time. */
@@ -220,16 +247,18 @@ export class SocketSession {
         await this.send({ type: 'chunk', [t]: tag, data: r.value });
       }
       if (mine()) {
-        this.streams.delete(tag);
-        await this.send({ type: 'end', [t]: tag });
+        const sent = this.send({ type: 'end', [t]: tag });
+        this.forget(tag);
+        await sent;
       }
     } catch (err) {
       // One stream's failure ends that stream only; the socket and its other streams go on.
       // (A chunk that cannot be serialised lands here too: stop the engine's work as well.)
       void entry.stream.return?.();
       if (mine()) {
-        this.streams.delete(tag);
-        await this.send({ type: 'error', [t]: tag, error: clientError(err) });
+        const sent = this.send({ type: 'error', [t]: tag, error: clientError(err) });
+        this.forget(tag);
+        await sent;
       }
     }
   }

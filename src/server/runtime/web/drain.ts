@@ -2,6 +2,7 @@ import { Server as NetServer } from 'node:net';
 import { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { closeGracefully } from '../close.js';
+import { socketDrainOf } from '../adapter/socket-drain.js';
 
 /** How long connections that are idle when a drain starts may still bring one last request. */
 export const IDLE_GRACE_MS = 1000;
@@ -27,7 +28,9 @@ export interface Drainer {
  * connections go to the other workers, or are refused), every response from then on
  * carries `Connection: close`, so each busy connection ends after its current reply,
  * and sockets that are idle get a short grace to bring one last request (served, with
- * `Connection: close`) before they are closed. Call before `listen()`: it adds hooks.
+ * `Connection: close`) before they are closed. WebSockets that carry no stream are told
+ * 1001 at once; one with a stream in flight is told when the stream ends. Call before
+ * `listen()`: it adds hooks.
  */
 export function installDrainer(app: FastifyInstance): Drainer {
   let draining = false;
@@ -57,6 +60,8 @@ export function installDrainer(app: FastifyInstance): Drainer {
         return;
       }
       for (const res of open) endAfter(res);
+      const sockets = socketDrainOf(app);
+      void sockets?.begin();
       const allGone = new Promise<void>((resolve) => server.once('close', () => resolve()));
       // net's close, not http's: http.Server#close also closes idle connections at once.
       NetServer.prototype.close.call(server);
@@ -65,7 +70,11 @@ export function installDrainer(app: FastifyInstance): Drainer {
       timers.push(setTimeout(() => server.closeIdleConnections!(), Math.min(IDLE_GRACE_MS, timeout * 1000)));
       try {
         const first = await Promise.race([allGone.then(() => 'gone' as const), expired]);
-        if (first === 'expired') server.closeAllConnections?.();
+        if (first === 'expired') {
+          // Busy WebSockets are cut by the app's close below; HTTP ones here.
+          sockets?.expire();
+          server.closeAllConnections?.();
+        }
       } finally {
         for (const t of timers) clearTimeout(t);
       }

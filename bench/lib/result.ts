@@ -1,0 +1,102 @@
+import type { WrkRun } from './wrk.js';
+import { median, round1, round3 } from './stats.js';
+
+export interface CellSpec {
+  key: string;
+  route: 'echo' | 'sse';
+  conns: number;
+}
+
+/** One wrk run of one server in one cell, with the CPU its processes used meanwhile. */
+export interface Measured extends WrkRun {
+  round: number;
+  /** Cores used per process role (null: the process went away). */
+  cores: Record<string, number | null>;
+  machineCores: number;
+}
+
+export interface CellResult {
+  key: string;
+  route: 'echo' | 'sse';
+  conns: number;
+  results: Record<string, { rps: number; chunksPerSec?: number; p50Us: number; p99Us: number; errors: number; cores: Record<string, number>; machineCores: number; runs: object[] }>;
+  vsPlain: Record<string, { ratio: number; p50DeltaUs: number }>;
+  vsBridge: Record<string, { ratio: number; p50DeltaUs: number }>;
+}
+
+export interface Result {
+  date: string;
+  machine: { nproc: number; cpu: string; node: string; clkTck: number; loadavg1BeforeRun: number };
+  loadGenerator: string;
+  lib: string;
+  config: { quick: boolean; secondsPerCell: number; rounds: number; warmupSeconds: number; echoBodyBytes: number; sseChunksPerResponse: number; floorSeconds: number; aggregation: string };
+  elapsedSeconds: number;
+  servers: { key: string; label: string; program: string }[];
+  cells: CellResult[];
+  ipcFloor: { p50Us: number; p99Us: number; runs: { n: number; p50Us: number; p99Us: number }[] };
+  coldStart?: {
+    n: number;
+    firstAnswerMs: Record<string, { median: number; runs: number[] }>;
+    webForkToListeningMs: { median: number; runs: number[] };
+    kill9ToServingMs: { median: number; runs: number[] };
+  };
+  targets: { target: string; value: number; met: boolean }[];
+}
+
+/** Medians per metric over rounds; ratios pair the runs of one round (same background load), median over rounds. */
+export function summariseCell(cell: CellSpec, servers: string[], runs: Map<string, Measured[]>, chunks: number): CellResult {
+  const results: CellResult['results'] = {};
+  for (const s of servers) {
+    const rs = runs.get(s) ?? [];
+    if (rs.length === 0) continue;
+    const rps = median(rs.map((r) => r.rps));
+    const roles = Object.keys(rs[0]!.cores);
+    results[s] = {
+      rps: round1(rps),
+      ...(cell.route === 'sse' ? { chunksPerSec: round1(rps * chunks) } : {}),
+      p50Us: median(rs.map((r) => r.p50)),
+      p99Us: median(rs.map((r) => r.p99)),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+      cores: Object.fromEntries(roles.map((role) => [role, round3(median(rs.map((r) => r.cores[role]).filter((x): x is number => typeof x === 'number')))])),
+      machineCores: round3(median(rs.map((r) => r.machineCores))),
+      runs: rs.map((r) => ({ round: r.round, rps: round1(r.rps), p50Us: r.p50, p90Us: r.p90, p99Us: r.p99, maxUs: r.max, requests: r.requests, seconds: round3(r.seconds), errors: r.errors, bytesPerResponse: round1(r.bytesPerResponse), cores: r.cores, machineCores: r.machineCores })),
+    };
+  }
+  const versus = (base: string): CellResult['vsPlain'] => {
+    const b = runs.get(base);
+    if (!b) return {};
+    const out: CellResult['vsPlain'] = {};
+    for (const s of servers) {
+      const rs = runs.get(s);
+      if (s === base || !rs) continue;
+      const pairs = rs.map((r) => [r, b.find((x) => x.round === r.round)] as const).filter((p): p is readonly [Measured, Measured] => p[1] !== undefined);
+      out[s] = { ratio: round3(median(pairs.map(([r, x]) => r.rps / x.rps))), p50DeltaUs: median(pairs.map(([r, x]) => r.p50 - x.p50)) };
+    }
+    return out;
+  };
+  return { key: cell.key, route: cell.route, conns: cell.conns, results, vsPlain: versus('plain'), vsBridge: versus('bridge') };
+}
+
+/** The issue's targets that this run has the figures for (subprocess mode: the default json codec). */
+export function targets(r: Omit<Result, 'targets'>): Result['targets'] {
+  const out: Result['targets'] = [];
+  const c = (key: string) => r.cells.find((x) => x.key === key);
+  const echo64 = c('echo-c64');
+  const echo1 = c('echo-c1');
+  const add = (target: string, value: number | undefined, met: (v: number) => boolean) => {
+    if (value !== undefined && Number.isFinite(value)) out.push({ target, value, met: met(value) });
+  };
+  add('echo c=64: subprocess >= 1.0x plain Fastify', echo64?.vsPlain['sub-json']?.ratio, (v) => v >= 1.0);
+  add('echo c=64: subprocess above the hand bridge', echo64?.vsBridge['sub-json']?.ratio, (v) => v > 1.0);
+  const floor = r.ipcFloor.p50Us;
+  add(`echo c=1: subprocess p50 at most the IPC floor + 20 µs (${Math.round(floor + 20)} µs) above plain Fastify`, echo1?.vsPlain['sub-json']?.p50DeltaUs, (v) => v <= floor + 20);
+  for (const key of ['sse-c16', 'sse-c64']) {
+    add(`SSE c=${c(key)?.conns}: subprocess >= 0.9x plain Fastify`, c(key)?.vsPlain['sub-json']?.ratio, (v) => v >= 0.9);
+  }
+  for (const key of ['echo-c64', 'sse-c16', 'sse-c64']) {
+    add(`${key}: direct mode, forward route >= 0.9x plain Fastify`, c(key)?.vsPlain['direct-forward']?.ratio, (v) => v >= 0.9);
+  }
+  add('web process fork to listening < 150 ms (median)', r.coldStart?.webForkToListeningMs.median, (v) => v < 150);
+  add('kill -9 to serving again < 250 ms with one worker (median)', r.coldStart?.kill9ToServingMs.median, (v) => v < 250);
+  return out;
+}

@@ -1,0 +1,43 @@
+// appinfra, from the built package (dist/, what `npm run build` makes and users run):
+//   --mode direct-inline   direct mode, inline routes (withRoute closures, Fastify's own reply)
+//   --mode direct-forward  direct mode, forward routes to engine handlers in this process
+//   --mode subprocess      subprocess mode, forward routes; the engine is this process, the
+//                          web process its child; --codec json|msgpack|v8; --restart-now:
+//                          a crashed web process is restarted at once, without limit (the
+//                          kill -9 measurement; the default waits 1 s)
+import { parseArgs } from 'node:util';
+import { Queue, ServerBuilder } from '../../dist/index.js';
+import { HOST, PORT, chunks, echo, event, onStop, ready, sseResponse } from './shared.mjs';
+
+const { values } = parseArgs({ options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false } } });
+const mode = values.mode;
+if (!['direct-inline', 'direct-forward', 'subprocess'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward or subprocess, not ${mode}`);
+
+let routes = new ServerBuilder(`bench-${mode}`).withHost(HOST).withPort(PORT).routes;
+if (mode === 'direct-inline') {
+  routes = routes
+    .withRoute('/echo', async (req) => echo(req.body), { methods: ['POST'] })
+    .withRoute('/sse', async (_req, reply) => {
+      const res = sseResponse(reply);
+      for await (const chunk of chunks()) res.write(chunk);
+      res.end();
+    });
+} else {
+  routes = routes.withForward('/echo', { methods: ['POST'], handler: 'echo' }).withForward('/sse', { handler: 'sse', reply: 'sse' });
+}
+let builder = routes.done();
+if (mode === 'subprocess') {
+  const sub = builder.subprocess.withIpc(new Queue(), new Queue()).withCodec(values.codec);
+  if (values['restart-now']) sub.withAutoRestart(true, 0, 0);
+  builder = sub.done();
+}
+const server = builder.build();
+server.engine.handle('echo', (req) => echo(req.body));
+server.engine.handle('sse', () => chunks());
+// Fork-to-listening of each web process, and its pid (a restarted one has a new pid).
+server.on('started', (info) => event({ event: 'started', pid: info.pid, ms: info.ms }));
+
+const { url } = await server.listen();
+onStop(() => server.stop(2));
+const pids = mode === 'subprocess' ? [{ role: 'web', pid: server.pid }, { role: 'engine', pid: process.pid }] : [{ role: 'main', pid: process.pid }];
+ready(url, pids);
