@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // `node scripts/bundle-web.mjs [distDir]`: the package test bundles into a temporary install.
 const dist = resolve(process.argv[2] ?? resolve(root, 'dist'));
-const ENTRY = resolve(dist, 'server/runtime/web/entry.js');
+const ENTRY = resolve(dist, 'runtime/web/entry.js');
 const OUT = resolve(dist, 'web-entry.bundle.js');
 const PUBLIC_WEB = resolve(dist, 'web.js');
 const EXTERNAL_PACKAGES = ['mercurius', 'graphql', '@fastify/swagger-ui', 'msgpackr', 'pino', 'thread-stream'];

@@ -11,8 +11,8 @@ import { stringify as toYaml } from 'yaml';
 import { AppBuilder } from './app/builder.js';
 import type { ToolContext } from './app/tool.js';
 import { ListenError, StateError } from './errors.js';
-import { contractSummary, loadAppFile, routeTable, type RouteRow } from './server/config/app-file.js';
-import { checkAppFile } from './server/config/app-check.js';
+import { contractSummary, loadAppFile, routeTable, type RouteRow } from './server/cli/app-file.js';
+import { checkAppFile } from './server/cli/app-check.js';
 import { serverFromFile } from './server/from-file.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,23 +1,31 @@
-/** appinfra: HTTP APIs whose web server runs in its own process(es), the engine in the main one. */
+/**
+ * appinfra: HTTP APIs whose web server runs in its own process(es), the engine in the main
+ * one. The seed's names (ServerBuilder, Server, IPCChannel, the config classes,
+ * ServerPlugin) and what a program needs besides: the engine and its queues, the errors,
+ * the engine request's type, AppBuilder. Route modules import `appinfra/web` instead.
+ */
 export { ServerBuilder, RouteConfigurer, SubprocessConfigurer, UvicornConfigurer } from './server/builder/index.js';
 export type { RouteOptions, ForwardOptions, RouterOptions, CorsOptions, WebSocketOptions, GraphQLOptions } from './server/builder/index.js';
-export { Server, SubprocessManager, replySse, type SseOptions, type BoundAddress, type ForwardRequest, type ExitInfo, type ServerEvents } from './server/runtime/index.js';
+export { Server, type BoundAddress, type ServerEvents, type ExitInfo } from './runtime/index.js';
 export { ApiConfig, UvicornConfig, IPCConfig, loadConfigFile, configFromObject } from './server/config/index.js';
 export type { ApiConfigInit, UvicornConfigInit, IPCConfigInit, LoadedConfig } from './server/config/index.js';
 export { IPCChannel, type SubmitOptions, type ChannelStats, type ChannelEvent } from './channel/index.js';
 export { Engine, Queue, type EngineContext, type EngineHandler, type GetOptions } from './engine/index.js';
-export { codecByName, jsonCodec, msgpackCodec, v8Codec, type Codec, type Envelope, type Port } from './ipc/index.js';
-export type { ForwardRoute, RouteModule, RouteSchema, ReplyMode, HttpMethod, GraphQLSpec } from './server/routes.js';
+export type { ForwardRequest } from './contract/request.js';
+export type { RouteSchema, HttpMethod } from './contract/web-spec.js';
+export type { ReplyMode } from './contract/protocols.js';
 export {
   AppinfraError,
   ConfigError,
   BuildError,
   StateError,
+  ListenError,
   OverloadedError,
   ResponseTimeoutError,
   ChannelClosedError,
   ClientGoneError,
   EngineError,
+  EncodeError,
   QueueEmptyError,
   QueueClosedError,
 } from './errors.js';

@@ -4,6 +4,6 @@
  * slow its start-up.
  */
 export { IPCChannel, type SubmitOptions } from './channel/index.js';
-export { replySse, type SseOptions } from './server/runtime/adapter/sse.js';
-export type { ForwardRequest } from './server/runtime/adapter/forward.js';
+export { replySse, type SseOptions } from './runtime/web/adapters/sse.js';
+export type { ForwardRequest } from './contract/request.js';
 export { AppinfraError, EngineError, OverloadedError, ResponseTimeoutError, ChannelClosedError, ClientGoneError } from './errors.js';

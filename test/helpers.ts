@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -65,6 +67,29 @@ export async function assertNoLeaks(baseline: string[] = []): Promise<void> {
   }
   const leaked = left.filter((r) => r === 'Timeout' || r === 'TCPServerWrap' || r === 'TCPSocketWrap' || r === 'Immediate' || r === 'ProcessWrap');
   assert.deepEqual(leaked, [], `resources left behind: ${leaked.join(', ')}`);
+}
+
+/**
+ * The leak guard of a test file: notes what is open before its first test; after its
+ * last, runs `cleanup` (stop what the file started), removes the scratch folder, then
+ * fails if a child process, timer, socket or server is left. With `tmp` (a name prefix)
+ * it creates that scratch folder and returns its path; otherwise ''.
+ */
+export function guardLeaks(options: { tmp?: string; cleanup?: () => unknown } = {}): string {
+  const dir = options.tmp ? mkdtempSync(join(tmpdir(), options.tmp)) : '';
+  let baseline: string[] = [];
+  before(() => {
+    baseline = resourcesNow();
+  });
+  after(async () => {
+    try {
+      await options.cleanup?.();
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+    await assertNoLeaks(baseline);
+  });
+  return dir;
 }
 
 /** Active resources right now, to pass to assertNoLeaks as the baseline. */

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AppinfraError, ConfigError, StateError } from '../errors.js';
-import { parseYamlText } from '../server/config/load.js';
+import { parseYamlText } from './yaml.js';
 import type { AppSpec } from './builder.js';
 import { EXIT, exitCodeOf, type HandledSignal } from './exit-codes.js';
 import { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
 import type { Plugin } from './plugin.js';
 import type { Tool, ToolContext } from './tool.js';
+import { onStopSignal } from '../process/signals.js';
 
 interface Chosen {
   tool: Tool;
@@ -189,11 +190,8 @@ export class App {
       this.logger.info(`${sig} received, stopping`);
       controller.abort(new Error(`${sig} received`));
     };
-    const onInt = (): void => onSignal('SIGINT');
-    const onTerm = (): void => onSignal('SIGTERM');
     // Listening replaces Node's default (exit at once), so cleanups get their turn.
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+    const stopListening = onStopSignal(onSignal);
     // A tool may simply wait for the signal with nothing else keeping Node alive; the
     // run is not over until the tool says so, so hold the event loop open meanwhile.
     const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -229,8 +227,7 @@ export class App {
       if ((await Promise.race([cleaned, nextSignal()])) === EXIT.ERROR && code === EXIT.OK) code = EXIT.ERROR;
     } finally {
       clearInterval(keepAlive);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      stopListening();
     }
     return signalled ? exitCodeOf(signalled) : code;
   }

@@ -1,7 +1,6 @@
-import { LOG_LEVELS } from '../server/config/schemas.js';
+import { LOG_LEVELS, type LogLevel } from '../contract/log-levels.js';
 
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export { LOG_LEVELS };
+export { LOG_LEVELS, type LogLevel };
 
 /** Severity per name; the seed's Python names and pino's names both work. */
 const RANK: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warning: 40, warn: 40, error: 50, critical: 60, fatal: 60, silent: 100 };

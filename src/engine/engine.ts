@@ -137,7 +137,7 @@ export class Engine {
     unsendable: (p, err: EncodeError) => {
       this.logger.error(
         { err, codec: err.codec, reason: err.reason, id: p.id, route: p.route, replyTo: p.replyTo },
-        `engine handler's answer could not be encoded (${err.reason}): the request failed with a 500`,
+        'engine handler\'s answer could not be encoded: the request failed with a 500',
       );
     },
   };

@@ -1,8 +1,9 @@
 import { Queue } from '../engine/queue.js';
+import { PROTOCOLS } from '../contract/protocols.js';
 import type { EngineHandler } from '../engine/context.js';
 import { ServerBuilder } from './builder/server.js';
-import type { AppFile } from './config/app-file.js';
-import type { Server } from './runtime/server.js';
+import type { AppFile } from './cli/app-file.js';
+import type { Server } from '../runtime/main/server.js';
 import type { ForwardOptions } from './builder/route.js';
 
 /**
@@ -17,7 +18,8 @@ export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandle
   if (file.mode === 'subprocess') builder.subprocess.withIpc(new Queue(`${file.name}.requests`), new Queue(`${file.name}.responses`));
   for (const e of file.endpoints) {
     const options: ForwardOptions = { handler: e.handler, reply: e.reply as ForwardOptions['reply'] };
-    if (e.kind === 'http' || e.kind === 'sse') options.methods = e.methods;
+    // A socket route's method is the upgrade's GET; the builder refuses others.
+    if (!PROTOCOLS[e.reply].socket) options.methods = e.methods;
     if (e.schema) options.schema = e.schema;
     if (e.summary !== undefined) options.summary = e.summary;
     if (e.description !== undefined) options.description = e.description;

@@ -3,7 +3,8 @@ import type { App } from '../app/app.js';
 import type { AppBuilder } from '../app/builder.js';
 import type { Tool, ToolContext } from '../app/tool.js';
 import { BuildError } from '../errors.js';
-import type { Server } from './runtime/server.js';
+import { DEFAULT_STOP_TIMEOUT_S } from '../process/signals.js';
+import type { Server } from '../runtime/main/server.js';
 
 export interface ServerPluginOptions {
   /** Default `serve`. */
@@ -37,7 +38,7 @@ export class ServerPlugin extends Plugin {
     if (!server || typeof server.listen !== 'function') throw new BuildError('ServerPlugin(server): pass the Server that ServerBuilder.build() returned');
     this.toolName = options.toolName ?? 'serve';
     this.toolHelp = options.toolHelp ?? 'Start the HTTP server';
-    this.stopTimeout = options.stopTimeout ?? 5;
+    this.stopTimeout = options.stopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
   }
 
   override configure(builder: AppBuilder): void {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/index.js';
-import { appFileFromObject, contractSummary } from '../../src/server/config/app-file.js';
+import { appFileFromObject, contractSummary } from '../../src/server/cli/app-file.js';
 
 // Relative engine paths resolve against the file's folder: pretend the file sits beside the example engine.
 const SOURCE = fileURLToPath(new URL('../../examples/config/virtual.yaml', import.meta.url));

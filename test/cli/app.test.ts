@@ -1,23 +1,13 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppBuilder, BuildError, EXIT, Plugin, type App, type Tool } from '../../src/index.js';
-import { assertNoLeaks, resourcesNow, waitFor } from '../helpers.js';
+import { guardLeaks, waitFor } from '../helpers.js';
 import { start, stop } from './proc.js';
 
-let baseline: string[];
-let dir: string;
-before(() => {
-  baseline = resourcesNow();
-  dir = mkdtempSync(join(tmpdir(), 'appinfra-app-'));
-});
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await assertNoLeaks(baseline);
-});
+const dir = guardLeaks({ tmp: 'appinfra-app-' });
 
 const SIGNAL_APP = fileURLToPath(new URL('./fixtures/signal-app.ts', import.meta.url));
 

@@ -1,25 +1,15 @@
 /** `appinfra check | routes | serve` run as real processes, on the example config and on broken ones. */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPLY_MODES } from '../../src/server/routes.js';
-import { assertNoLeaks, isAlive, resourcesNow, waitFor } from '../helpers.js';
+import { REPLY_MODES } from '../../src/contract/protocols.js';
+import { guardLeaks, isAlive, waitFor } from '../helpers.js';
 import { CLI, run, start, stop } from './proc.js';
 
-let baseline: string[];
-let dir: string;
-before(() => {
-  baseline = resourcesNow();
-  dir = mkdtempSync(join(tmpdir(), 'appinfra-cli-'));
-});
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await assertNoLeaks(baseline);
-});
+const dir = guardLeaks({ tmp: 'appinfra-cli-' });
 
 const EXAMPLE = 'examples/config/app.yaml';
 const ENGINE = fileURLToPath(new URL('../../examples/config/engine.mjs', import.meta.url));

@@ -1,7 +1,7 @@
 /** Durations in log lines: what a person would write, never a float's rounding noise. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatSeconds } from '../../src/server/runtime/format.js';
+import { formatSeconds } from '../../src/runtime/main/format.js';
 
 test('formatSeconds: milliseconds below a second, seconds with at most two decimals above', () => {
   // 0.05 x 1.5 is 0.07500000000000001 in floating point: the restart backoff's second delay.

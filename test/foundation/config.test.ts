@@ -1,21 +1,11 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiConfig, UvicornConfig, IPCConfig, loadConfigFile, configFromObject, ConfigError, ServerBuilder } from '../../src/index.js';
-import { assertNoLeaks, resourcesNow } from '../helpers.js';
+import { guardLeaks } from '../helpers.js';
 
-let dir: string;
-let baseline: string[];
-before(() => {
-  baseline = resourcesNow();
-  dir = mkdtempSync(join(tmpdir(), 'appinfra-config-'));
-});
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await assertNoLeaks(baseline);
-});
+const dir = guardLeaks({ tmp: 'appinfra-config-' });
 
 function file(name: string, text: string): string {
   const p = join(dir, name);

@@ -1,26 +1,16 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { assertNoLeaks, resourcesNow } from '../helpers.js';
+import { guardLeaks } from '../helpers.js';
 
 const run = promisify(execFile);
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-let baseline: string[];
-let dir: string;
-before(() => {
-  baseline = resourcesNow();
-  dir = mkdtempSync(join(tmpdir(), 'appinfra-package-'));
-});
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await assertNoLeaks(baseline);
-});
+const dir = guardLeaks({ tmp: 'appinfra-package-' });
 
 test('the built package is importable as `appinfra` from plain node (no TypeScript loader)', { timeout: 180000 }, async () => {
   // Lay out node_modules/appinfra as npm would install it: package.json + freshly built dist.

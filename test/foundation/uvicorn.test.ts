@@ -1,26 +1,16 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ServerBuilder, type Server } from '../../src/index.js';
-import { assertNoLeaks, resourcesNow, waitFor } from '../helpers.js';
+import { guardLeaks, waitFor } from '../helpers.js';
 
-let baseline: string[];
-let dir: string;
-before(() => {
-  baseline = resourcesNow();
-  dir = mkdtempSync(join(tmpdir(), 'appinfra-uvicorn-'));
-});
-after(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await assertNoLeaks(baseline);
-});
+const dir = guardLeaks({ tmp: 'appinfra-uvicorn-' });
 
 interface Answer {
   socket: Socket;

@@ -1,21 +1,13 @@
 /** Server lifecycle in subprocess mode: readiness, port 0, accessors, wrong-state errors, clean exit. */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerBuilder, Queue, StateError, type Server } from '../../src/index.js';
-import { assertNoLeaks, isAlive, resourcesNow, waitFor } from '../helpers.js';
+import { guardLeaks, isAlive, waitFor } from '../helpers.js';
 import { hit } from './load.js';
 
 const ROUTES = new URL('./fixtures/routes.ts', import.meta.url).href;
-let baseline: string[];
 const servers: Server[] = [];
-
-before(() => {
-  baseline = resourcesNow();
-});
-after(async () => {
-  await Promise.all(servers.map((s) => (s.isRunning ? s.stop(1) : undefined)));
-  await assertNoLeaks(baseline);
-});
+guardLeaks({ cleanup: () => Promise.all(servers.map((s) => (s.isRunning ? s.stop(1) : undefined))) });
 
 function build(configure: (b: ServerBuilder) => ServerBuilder = (b) => b): Server {
   const b = new ServerBuilder('lifecycle').withPort(0).routes.withForward('/echo', { methods: ['POST'], handler: 'echo' }).fromModule(ROUTES).done();

@@ -3,25 +3,17 @@
  * back to the process that asked, a crash is confined to one process and repaired, and
  * recycling by limitMaxRequests drops nothing.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServerBuilder, Queue, type Server } from '../../src/index.js';
-import { assertNoLeaks, isAlive, resourcesNow, waitFor } from '../helpers.js';
+import { guardLeaks, isAlive, waitFor } from '../helpers.js';
 import { hit, load } from './load.js';
 
 const ROUTES = new URL('./fixtures/routes.ts', import.meta.url).href;
-let baseline: string[];
 const servers: Server[] = [];
-
-before(() => {
-  baseline = resourcesNow();
-});
-after(async () => {
-  await Promise.all(servers.map((s) => (s.isRunning ? s.stop(1) : undefined)));
-  await assertNoLeaks(baseline);
-});
+guardLeaks({ cleanup: () => Promise.all(servers.map((s) => (s.isRunning ? s.stop(1) : undefined))) });
 
 /** `/token` answers with the request's own token after a random short delay, so replies interleave. */
 function build(workers: number, configure: (b: ServerBuilder) => ServerBuilder = (b) => b): Server {

@@ -1,19 +1,12 @@
 import type { FastifyReply, FastifyRequest, RouteGenericInterface, RouteShorthandOptions } from 'fastify';
-import { GraphQLObjectType, buildSchema } from 'graphql';
+import { createRequire } from 'node:module';
 import { BuildError } from '../../errors.js';
-import {
-  type ExceptionHandlerSpec,
-  type ForwardRoute,
-  type GraphQLResolverMap,
-  type HttpMethod,
-  type MiddlewareSpec,
-  type ReplyMode,
-  type RouteHandler,
-  type RouteSchema,
-  type RouterPlugin,
-  normaliseMethods,
-  toFastifyPath,
-} from '../routes.js';
+import { FORWARD_REPLY_MODES, PROTOCOLS, type ReplyMode } from '../../contract/protocols.js';
+import type { ForwardRoute, GraphQLResolverMap, HttpMethod, RouteSchema } from '../../contract/web-spec.js';
+import type { ExceptionHandlerSpec, MiddlewareSpec, RouteHandler, RouterPlugin } from '../../runtime/web/extras.js';
+import { normaliseMethods, toFastifyPath } from './paths.js';
+
+const requireHere = createRequire(import.meta.url);
 import type { ServerBuilder } from './server.js';
 
 export interface RouteOptions extends Omit<RouteShorthandOptions, 'schema'> {
@@ -42,33 +35,17 @@ export interface LooseRoute {
   Headers: Record<string, any>;
 }
 
-export interface ForwardOptions {
+/** Options of `withForward`: the forward route's own fields (contract/web-spec.ts), each optional. */
+export interface ForwardOptions extends Partial<Pick<ForwardRoute, 'handler' | 'schema' | 'tags' | 'summary' | 'description' | 'status' | 'timeout' | 'window' | 'maxStreams' | 'strict'>> {
   /** Default `['GET']`. */
   methods?: string[];
-  /** Engine handler name; defaults to the route path as written. */
-  handler?: string;
   /**
    * `json` (default), `sse` (a stream of chunks as Server-Sent Events), `websocket` or
    * `kv_stream` (see `withWebSocket`). GraphQL endpoints come from `withGraphQL`.
    */
   reply?: Exclude<ReplyMode, 'graphql'>;
-  schema?: RouteSchema;
+  /** JSON Schema of the success body (FastAPI's `response_model`). */
   responseModel?: unknown;
-  tags?: string[];
-  summary?: string;
-  description?: string;
-  status?: number;
-  /** Seconds. */
-  timeout?: number;
-  /** Streams: chunks the engine may have in flight before it waits for the client (default 32). */
-  window?: number;
-  /** WebSocket routes: streams one socket may have open at once (default 64). */
-  maxStreams?: number;
-  /**
-   * Validate the JSON body exactly as the schema says, converting nothing. By default
-   * (lax, as FastAPI) a numeric string becomes a number and "true"/"false" a boolean.
-   */
-  strict?: boolean;
 }
 
 export interface WebSocketOptions {
@@ -185,12 +162,12 @@ export class RouteConfigurer {
   withForward(path: string, options: ForwardOptions = {}): this {
     const where = `withForward("${path}")`;
     const reply = options.reply ?? 'json';
-    const modes = ['json', 'sse', 'websocket', 'kv_stream'];
+    const modes: readonly string[] = FORWARD_REPLY_MODES;
     if (!modes.includes(reply)) {
       const hint = (reply as string) === 'graphql' ? '; declare GraphQL endpoints with withGraphQL({ schema, resolvers })' : '';
       throw new BuildError(`${where}: reply must be one of ${modes.map((m) => `"${m}"`).join(', ')}, got ${JSON.stringify(reply)}${hint}`);
     }
-    const socket = reply === 'websocket' || reply === 'kv_stream';
+    const socket = PROTOCOLS[reply].socket;
     if (socket && options.methods && normaliseMethods(options.methods, where).some((m) => m !== 'GET')) {
       throw new BuildError(`${where}: a ${reply} route is a WebSocket upgrade, which is a GET; remove methods`);
     }
@@ -206,7 +183,7 @@ export class RouteConfigurer {
     if (options.responseModel !== undefined) schema.response = { [options.status ?? 200]: options.responseModel, ...(schema.response ?? {}) };
     const route: ForwardRoute = {
       path: toFastifyPath(path),
-      methods: normaliseMethods(options.methods, where),
+      methods: normaliseMethods(options.methods ?? [...PROTOCOLS[reply].defaultMethods], where),
       handler: options.handler ?? path,
       reply,
     };
@@ -254,7 +231,7 @@ export class RouteConfigurer {
     checkPositiveInt(where, 'window', options.window);
     const route: ForwardRoute = {
       path: toFastifyPath(path),
-      methods: ['GET', 'POST'],
+      methods: [...PROTOCOLS.graphql.defaultMethods],
       handler: path,
       reply: 'graphql',
       graphql: { schema: options.schema, resolvers: options.resolvers, graphiql: options.graphiql ?? false },
@@ -352,6 +329,8 @@ function checkPositiveInt(where: string, key: string, value: unknown): void {
 
 /** The SDL must parse and every mapped field must exist, so a typo fails at build(), not at the first query. */
 function checkResolverMap(where: string, sdl: string, resolvers: unknown): void {
+  // Loaded here, not at the top: only a server with a GraphQL endpoint pays for graphql (~0.1 s).
+  const { buildSchema, GraphQLObjectType } = requireHere('graphql') as typeof import('graphql');
   let schema;
   try {
     schema = buildSchema(sdl);

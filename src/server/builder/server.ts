@@ -1,26 +1,14 @@
-import { BuildError } from '../../errors.js';
-import type { Queue } from '../../engine/queue.js';
+import { BuildError, ConfigError } from '../../errors.js';
 import { ApiConfig, type ApiConfigInit } from '../config/api.js';
 import { IPCConfig } from '../config/ipc.js';
-import type { CorsSpec, ExceptionHandlerSpec, ForwardRoute, InlineRoute, InlineRouter, MiddlewareSpec, RouteModule } from '../routes.js';
-import { Server } from '../runtime/server.js';
+import { unifyResponseTimeout } from '../config/deadline.js';
+import { Server, type ServerParts } from '../../runtime/main/server.js';
 import { RouteConfigurer } from './route.js';
 import { SubprocessConfigurer } from './subprocess.js';
 import { UvicornConfigurer } from './uvicorn.js';
 
-/** @internal What the builders collect; the runtime reads it once at `build()`. */
-export interface BuilderState {
-  api: ApiConfig;
-  ipc: IPCConfig;
-  queues: { requestQ: Queue<any>; responseQ: Queue<any> } | undefined;
-  forwards: ForwardRoute[];
-  modules: RouteModule[];
-  inlineRoutes: InlineRoute[];
-  routers: InlineRouter[];
-  exceptionHandlers: ExceptionHandlerSpec[];
-  middleware: MiddlewareSpec[];
-  cors: CorsSpec | undefined;
-}
+/** @internal What the builders collect: the server's parts but its name; the runtime reads it once at `build()`. */
+export type BuilderState = Omit<ServerParts, 'name'>;
 
 /**
  * Fluent builder for an HTTP API server (seed `ServerBuilder`): `with*()` setters,
@@ -101,6 +89,8 @@ export class ServerBuilder {
     // Re-parse: setters assign raw values, so every value is checked here, with its key path.
     const api = new ApiConfig(s.api.toJSON());
     const ipc = new IPCConfig(s.ipc.toJSON());
+    const clash = unifyResponseTimeout(api, ipc);
+    if (clash) throw new ConfigError(clash);
     const subprocessMode = s.queues !== undefined;
     if (subprocessMode) refuseClosures(s);
     if ((api.uvicorn.sslKeyfile === null) !== (api.uvicorn.sslCertfile === null)) {

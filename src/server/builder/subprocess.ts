@@ -36,7 +36,10 @@ export class SubprocessConfigurer {
     return this.set('maxPending', maxPending);
   }
 
-  /** Default deadline (seconds) of `ipc.submit` in route modules. */
+  /**
+   * Alias of `ServerBuilder.withTimeout` (the seed's `api.responseTimeout`): the one
+   * deadline, in seconds, of forward routes and of `ipc.submit` in route modules.
+   */
   withResponseTimeout(seconds: number): this {
     return this.set('responseTimeout', seconds);
   }

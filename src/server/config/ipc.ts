@@ -12,7 +12,12 @@ export class IPCConfig implements IPCConfigData {
   pollInterval!: number;
   /** Default timeout of `Queue.get()` when called without one. */
   queueTimeout!: number;
+  /**
+   * Requests one web process may have waiting for the engine before it refuses more (503).
+   * Per web process: with `uvicorn.workers` N the server as a whole holds up to N x maxPending.
+   */
   maxPending!: number;
+  /** Alias of `api.responseTimeout`, the one deadline; set one of them (see config/deadline.ts). */
   responseTimeout!: number;
   enableHealthReporting!: boolean;
   codec!: IPCConfigData['codec'];

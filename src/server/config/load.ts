@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../../errors.js';
 import { ApiConfig } from './api.js';
 import { IPCConfig } from './ipc.js';
 import { UvicornConfig } from './uvicorn.js';
 import { collect, invalid } from './validate.js';
+import { unifyResponseTimeout } from './deadline.js';
+import { parseYamlText } from '../../app/yaml.js';
+
+export { parseYamlText };
 
 export interface LoadedConfig {
   api: ApiConfig;
@@ -50,6 +53,10 @@ export function configFromObject(doc: unknown, allowSections: readonly string[] 
   const apiConfig = collect(() => new ApiConfig(apiInit), problems);
   problems.push(...uvicornProblems);
   const ipc = collect(() => new IPCConfig(section(d.ipc, 'ipc', problems) ?? {}), problems);
+  if (apiConfig && ipc) {
+    const clash = unifyResponseTimeout(apiConfig, ipc);
+    if (clash) problems.push(clash);
+  }
   if (problems.length > 0 || !apiConfig || !ipc) throw invalid(problems);
   return { api: apiConfig, ipc, rest };
 }
@@ -61,36 +68,6 @@ function section(value: unknown, name: string, problems: string[]): Record<strin
     return undefined;
   }
   return value as Record<string, unknown>;
-}
-
-/** Parses YAML text; a syntax error names the line and column and shows them, with a caret under the column. */
-export function parseYamlText(text: string, source: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const pos = err.linePos?.[0];
-      // The parser's first line ends in "at line N, column M:"; the place is said (and shown) here instead.
-      const what = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '');
-      const shown = pos ? `\n${excerpt(text, pos.line, pos.col)}` : '';
-      throw new ConfigError(`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${what}${shown}`);
-    }
-    throw err;
-  }
-}
-
-/** The line before `line` for context, `line` itself, and a caret under `col` (both 1-based). */
-export function excerpt(text: string, line: number, col: number): string {
-  const lines = text.split(/\r?\n/);
-  const width = String(line).length;
-  const row = (n: number): string => `  ${String(n).padStart(width)} | ${lines[n - 1] ?? ''}`.trimEnd();
-  const at = lines[line - 1] ?? '';
-  // Tabs stay tabs in the padding so the caret lines up however the terminal expands them.
-  const pad = at.slice(0, col - 1).replace(/[^\t]/g, ' ') + ' '.repeat(Math.max(0, col - 1 - at.length));
-  const out = line > 1 ? [row(line - 1)] : [];
-  out.push(line > lines.length || (at === '' && line === lines.length) ? `  ${String(line).padStart(width)} | (end of file)` : row(line));
-  out.push(`  ${' '.repeat(width)} | ${pad}^`);
-  return out.join('\n');
 }
 
 /** Loads a YAML config file with `api:`, `uvicorn:` and `ipc:` sections. */

@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import { LOG_LEVELS } from '../../contract/log-levels.js';
 
 const seconds = (what: string) => z.number({ error: `a number of seconds (${what})` }).positive({ error: `a positive number of seconds (${what})` });
 const posInt = (what: string) => z.number({ error: `a positive integer (${what})` }).int({ error: `a positive integer (${what})` }).positive({ error: `a positive integer (${what})` });
-
-export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug', 'trace', 'fatal', 'warn', 'silent'] as const;
 
 export const uvicornSchema = z.strictObject({
   workers: posInt('number of web processes').default(1),
@@ -24,7 +23,7 @@ export const ipcSchema = z.strictObject({
   pollInterval: seconds('kept for compatibility; the transport is event driven').default(0.01),
   queueTimeout: seconds('default Queue.get() timeout').default(0.01),
   maxPending: posInt('requests waiting for the engine before admission is refused').default(100),
-  responseTimeout: seconds('default deadline of IPCChannel.submit').default(60),
+  responseTimeout: seconds('alias of api.responseTimeout').default(60),
   enableHealthReporting: z.boolean({ error: 'true or false' }).default(true),
   codec: z.enum(CODECS, { error: `one of ${CODECS.join(', ')}` }).default('json'),
 });

@@ -1,0 +1,220 @@
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
+import { StateError } from '../../errors.js';
+import { codecByName } from '../../ipc/codecs/index.js';
+import { PipeLink } from '../../ipc/transports/pipe.js';
+import type { Engine } from '../../engine/engine.js';
+import type { WebSpec } from '../../contract/web-spec.js';
+import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
+import { forkWeb } from './fork.js';
+import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
+
+const here = fileURLToPath(import.meta.url);
+/**
+ * The web process's entry: the single-file bundle `npm run build` makes (a start loads one
+ * file instead of a few hundred modules), else the entry beside this file (`.ts` under a
+ * TypeScript loader).
+ */
+export const WEB_ENTRY = webEntry();
+
+function webEntry(): string {
+  if (extname(here) === '.js') {
+    const bundle = fileURLToPath(new URL('../../web-entry.bundle.js', import.meta.url));
+    if (existsSync(bundle)) return bundle;
+  }
+  return fileURLToPath(new URL(`../web/entry${extname(here)}`, import.meta.url));
+}
+
+/** Loader flags (tsx, source maps) the child needs to run the same code; nothing else is passed on. */
+export function childExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^--(import|loader|experimental-loader|require|conditions)$/.test(a) || a === '-r' || a === '-C') {
+      out.push(a, argv[++i]!);
+    } else if (/^--(import|loader|experimental-loader|require|conditions)=/.test(a) || a === '--enable-source-maps') {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+export interface SubprocessOptions {
+  spec: WebSpec;
+  engine: Engine;
+  replyTo: string;
+  logFile: string | null;
+  /** Seconds to wait for the web process to report it is listening. */
+  startTimeout?: number;
+  supervisor: () => SupervisorStatus;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when stop() asked for it. */
+  expected: boolean;
+}
+
+/**
+ * Owns one web process (seed `SubprocessManager`): spawns it with the data pipe and log
+ * isolation, waits for its readiness handshake, attaches its link to the engine, and
+ * stops it with drain -> terminate -> kill.
+ */
+export class SubprocessManager {
+  private child: ChildProcess | undefined;
+  private exited: Promise<ExitInfo> | undefined;
+  private stopping = false;
+  private drainSent = false;
+  private exitListeners: ((info: ExitInfo) => void)[] = [];
+  private messageListeners: ((msg: FromWeb) => void)[] = [];
+  address: { host: string; port: number } | undefined;
+
+  constructor(private readonly options: SubprocessOptions) {}
+
+  get process(): ChildProcess | undefined {
+    return this.child;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  isAlive(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** True once stop() was called: an exit from now on is expected, not a crash. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  onExit(listener: (info: ExitInfo) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** Control messages from the web process after its handshake (for example `served`). */
+  onMessage(listener: (msg: FromWeb) => void): void {
+    this.messageListeners.push(listener);
+  }
+
+  /** Spawns the web process; resolves once it listens (its bound port is in `address`). */
+  async start(): Promise<ChildProcess> {
+    if (this.child) throw new StateError('SubprocessManager.start(): already started; stop() it first');
+    const { spec, logFile } = this.options;
+    let out: number | 'inherit' = 'inherit';
+    if (logFile) {
+      mkdirSync(dirname(logFile), { recursive: true });
+      out = openSync(logFile, 'a');
+    }
+    let child: ChildProcess;
+    try {
+      child = forkWeb(WEB_ENTRY, { stdio: ['ignore', out, out, 'ipc', 'pipe'], execArgv: childExecArgv() });
+    } finally {
+      // The child has its own copy of the descriptor; ours is not needed any more.
+      if (typeof out === 'number') closeSync(out);
+    }
+    this.child = child;
+    // A send to a process that just died reports EPIPE here; its exit is handled below.
+    child.on('error', () => undefined);
+    child.on('message', (msg: FromWeb) => {
+      for (const l of this.messageListeners) l(msg);
+    });
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        const info = { code, signal, expected: this.stopping };
+        resolve(info);
+        for (const l of this.exitListeners) l(info);
+      });
+    });
+    const socket = child.stdio[DATA_FD] as Socket;
+    const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: this.options.replyTo });
+    this.options.engine.attach(link, this.options.replyTo);
+    child.once('exit', () => link.close());
+
+    const init: ToWeb = { type: 'init', spec, replyTo: this.options.replyTo, supervisor: this.options.supervisor() };
+    const onHello = (msg: FromWeb): void => {
+      if (msg.type !== 'hello') return;
+      child.off('message', onHello);
+      this.tell(init);
+    };
+    child.on('message', onHello);
+    child.once('exit', () => child.off('message', onHello));
+    const address = await this.waitReady(child);
+    this.address = address;
+    return child;
+  }
+
+  private waitReady(child: ChildProcess): Promise<{ host: string; port: number }> {
+    const seconds = this.options.startTimeout ?? 30;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        child.kill('SIGKILL');
+        reject(new StateError(`The web process did not start listening within ${seconds}s`));
+      }, seconds * 1000);
+      const onMessage = (msg: FromWeb): void => {
+        if (msg.type === 'ready') {
+          cleanup();
+          resolve({ host: msg.host, port: msg.port });
+        } else if (msg.type === 'fatal') {
+          cleanup();
+          reject(new StateError(`The web process failed to start: ${msg.message}`));
+        }
+      };
+      const onExit = (code: number | null, signal: string | null): void => {
+        cleanup();
+        reject(new StateError(`The web process exited during start-up (code ${code}, signal ${signal})${this.options.logFile ? `; see ${this.options.logFile}` : ''}`));
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  }
+
+  /** Sends a control message if the process is alive. */
+  tell(msg: ToWeb): void {
+    if (this.child?.connected) this.child.send(msg, () => undefined);
+  }
+
+  /**
+   * Seed's graceful shutdown: ask the web process to drain (stop accepting, finish
+   * in-flight requests) for up to `timeout` seconds, then terminate, then kill.
+   */
+  async stop(timeout = DEFAULT_STOP_TIMEOUT_S): Promise<ExitInfo | undefined> {
+    const child = this.child;
+    if (!child || !this.exited) return undefined;
+    this.stopping = true;
+    if (!this.isAlive()) return this.exited;
+    // Called again (a stop during a recycle's drain) it only shortens the wait.
+    if (!this.drainSent) {
+      this.drainSent = true;
+      this.tell({ type: 'drain', timeout });
+    }
+    if (await within(this.exited, timeout * 1000 + 500)) return this.exited;
+    child.kill('SIGTERM');
+    if (await within(this.exited, 1000)) return this.exited;
+    child.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+/** Resolves true if `p` settles within `ms`; the timer never outlives the wait. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

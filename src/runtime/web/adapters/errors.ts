@@ -1,0 +1,133 @@
+import { METHODS } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppinfraError, OverloadedError, toWireError } from '../../../errors.js';
+import type { ExceptionHandlerSpec } from '../extras.js';
+import { UnsupportedMediaTypeError } from './content-types.js';
+
+interface ValidationItem {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+/** Ajv's errors as FastAPI shows them: a location path per failing field. */
+function validationDetail(err: FastifyError): ValidationItem[] {
+  const where = err.validationContext ?? 'body';
+  return (err.validation ?? []).map((v) => {
+    const loc: (string | number)[] = [where, ...v.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p))];
+    const missing = (v.params as { missingProperty?: string })?.missingProperty;
+    const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
+    if (missing) loc.push(missing);
+    if (extra) loc.push(extra);
+    return { loc, msg: v.message ?? 'is invalid', type: v.keyword };
+  });
+}
+
+/**
+ * Errors raised in this process are logged with their stack; errors that came back from
+ * the engine (or are the framework's own 503/504) carry no useful stack here, so they
+ * get one line: the engine logs its own failure with the real stack.
+ */
+function logFailure(request: FastifyRequest, error: Error, status: number, code: string): void {
+  if (error instanceof OverloadedError) {
+    // Refusing at admission is the server working as configured, and a burst refuses
+    // thousands: one line each would drown the log (the access log still shows the 503s).
+    request.log.debug({ status, code, url: request.url }, error.message);
+  } else if (error instanceof AppinfraError) {
+    request.log.warn({ status, code, url: request.url }, error.message);
+  } else {
+    request.log.error({ err: error }, "request failed");
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
+  429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error', 501: 'Not Implemented',
+  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+function classDepth(cls: object): number {
+  let depth = 0;
+  for (let p = Object.getPrototypeOf(cls); p; p = Object.getPrototypeOf(p)) depth++;
+  return depth;
+}
+
+/**
+ * The handler for `error` as Starlette picks it: the most derived matching class wins,
+ * whatever the registration order. A handler for `Error` itself is the catch-all for
+ * unhandled errors only: validation errors and client errors (4xx) keep their own
+ * answers, as FastAPI's `Exception` handler never sees them.
+ */
+function pickHandler(handlers: ExceptionHandlerSpec[], error: FastifyError): ExceptionHandlerSpec | undefined {
+  const status = error.statusCode;
+  const clientError = Boolean(error.validation) || (typeof status === 'number' && status >= 400 && status < 500);
+  let best: ExceptionHandlerSpec | undefined;
+  let bestDepth = -1;
+  for (const h of handlers) {
+    if (!(error instanceof h.errorClass) || (h.errorClass === Error && clientError)) continue;
+    const depth = classDepth(h.errorClass);
+    if (depth > bestDepth) {
+      best = h;
+      bestDepth = depth;
+    }
+  }
+  return best;
+}
+
+/**
+ * One error path for every route: the user's exception handler for the error's class
+ * first, then validation errors as 422 with field paths, then the deterministic
+ * mapping of `toWireError`. A stack never reaches the client; 5xx are logged here.
+ */
+export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHandlerSpec[]): void {
+  app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // Fastify's own 415 (no parser for the type) says only "Unsupported Media Type": the same answer as a text body on a JSON route.
+    if (error?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') error = new UnsupportedMediaTypeError(request.headers['content-type']) as unknown as FastifyError;
+    const handler = error instanceof Error ? pickHandler(handlers, error) : undefined;
+    if (handler) {
+      try {
+        return await handler.handler(error, request, reply);
+      } catch (handlerError) {
+        // A failing exception handler must not fall through to Fastify's default handler,
+        // which would send its message to the client: answer (and log) the generic 500 below.
+        error = handlerError as FastifyError;
+      }
+    }
+    if (error?.validation) {
+      const detail = validationDetail(error);
+      return reply.code(422).send({
+        statusCode: 422,
+        code: 'VALIDATION_ERROR',
+        error: STATUS_TEXT[422],
+        message: detail.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; '),
+        detail,
+      });
+    }
+    const wire = toWireError(error);
+    if (wire.status >= 500) logFailure(request, error, wire.status, wire.code);
+    if (error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfter));
+    const body: Record<string, unknown> = { statusCode: wire.status, code: wire.code, error: STATUS_TEXT[wire.status] ?? 'Error', message: wire.message };
+    if (wire.details !== undefined) body.details = wire.details;
+    return reply.code(wire.status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allow = allowedMethods(app, request.url);
+    if (allow.length > 0) {
+      const allowed = allow.join(', ');
+      reply.code(405).header('allow', allowed);
+      return reply.send({ statusCode: 405, code: 'METHOD_NOT_ALLOWED', error: STATUS_TEXT[405], message: `Route ${path} does not allow ${request.method}; it allows ${allowed}` });
+    }
+    return reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `Route ${request.method} ${path} not found` });
+  });
+}
+
+/**
+ * The methods some route answers at this URL. OPTIONS alone does not make a path known:
+ * the CORS plugin answers preflights on every path.
+ */
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const allow = METHODS.filter((method) => app.findRoute({ method: method as 'GET', url }) !== null);
+  return allow.some((m) => m !== 'OPTIONS') ? allow : [];
+}

@@ -1,0 +1,31 @@
+import type { FastifyRequest } from 'fastify';
+import type { IPCChannel } from '../../../channel/channel.js';
+import { toWireError } from '../../../errors.js';
+import type { ForwardRequest } from '../../../contract/request.js';
+
+/**
+ * The engine request of every protocol adapter has the forward-route shape, so one engine
+ * handler serves HTTP JSON, SSE, WebSocket and GraphQL: `body` carries the input (the JSON
+ * body, a WebSocket frame's `data`, a GraphQL field's arguments).
+ */
+export function engineRequest(channel: IPCChannel, req: FastifyRequest, body: unknown): ForwardRequest {
+  return {
+    id: channel.nextId(),
+    method: req.method,
+    path: req.url,
+    params: (req.params ?? {}) as Record<string, string>,
+    query: (req.query ?? {}) as Record<string, unknown>,
+    body,
+  };
+}
+
+export function traceparentOf(req: FastifyRequest): string | undefined {
+  const tp = req.headers.traceparent;
+  return typeof tp === 'string' ? tp : undefined;
+}
+
+/** What a client may see of an error: the deterministic wire mapping, never a stack. */
+export function clientError(err: unknown): { statusCode: number; code: string; message: string } {
+  const wire = toWireError(err);
+  return { statusCode: wire.status, code: wire.code, message: wire.message };
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { IPCChannel } from '../../channel/channel.js';
+import { ConfigError } from '../../errors.js';
+import { pinoLevel } from '../../contract/log-levels.js';
+import type { HealthAnswer } from '../../contract/control.js';
+import type { WebSpec } from '../../contract/web-spec.js';
+import { AJV_OPTIONS } from './ajv-options.js';
+import type { InProcessExtras } from './extras.js';
+import { installConcurrencyLimit } from './adapters/concurrency.js';
+import { installErrorHandling } from './adapters/errors.js';
+import { installTextParser } from './adapters/content-types.js';
+import { createValidation } from './adapters/validation.js';
+import { installAccessLog } from './adapters/access-log.js';
+import { enableForceClose, http2Options } from './adapters/http2.js';
+import { closeIdleAfterRead } from './adapters/keep-alive.js';
+import { registerEndpoints } from './adapters/registry.js';
+import { registerModule, withTags } from './adapters/modules.js';
+import { installDrainer } from './drain.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The channel to the engine (seed example 4's `app.state.ipc_channel`). */
+    ipc: IPCChannel;
+  }
+  interface FastifyRequest {
+    /** The channel to the engine, for handlers in route modules (seed `Depends(get_ipc_channel)`). */
+    ipc: IPCChannel;
+  }
+}
+
+export type HealthReport = () => HealthAnswer;
+
+export interface BuildAppOptions {
+  spec: WebSpec;
+  channel: IPCChannel;
+  extras?: InProcessExtras;
+  health: HealthReport;
+  /** A pino destination for the logger (a file in an isolated web process). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/**
+ * Builds the Fastify application from a web spec: the one adapter both modes use, so
+ * a route behaves the same in direct and subprocess mode.
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { spec, channel, extras } = options;
+  const uv = spec.api.uvicorn;
+  const fastifyOptions: FastifyServerOptions & { https?: { key: Buffer; cert: Buffer } } = {
+    logger: { level: pinoLevel(uv.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) },
+    // Fastify's own request lines are off; the access log below keeps uvicorn's meaning.
+    logController: new LogController({ disableRequestLogging: true }),
+    keepAliveTimeout: Math.max(1, Math.round(uv.timeoutKeepAlive * 1000)),
+    // Node's defaults would end a slow upload at 300 s; the deadline is the engine's, not the socket's.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: AJV_OPTIONS,
+  };
+  if (uv.sslKeyfile && uv.sslCertfile) fastifyOptions.https = { key: readPem(uv.sslKeyfile, 'sslKeyfile'), cert: readPem(uv.sslCertfile, 'sslCertfile') };
+  if (uv.http2) Object.assign(fastifyOptions, http2Options(fastifyOptions.https));
+  const validation = createValidation();
+  fastifyOptions.schemaController = validation.schemaController as FastifyServerOptions['schemaController'];
+  const app = Fastify(fastifyOptions as FastifyServerOptions);
+  if (uv.http2) enableForceClose(app.server);
+  else closeIdleAfterRead(app.server);
+  // Before any route: strict routes are noted as they are added.
+  validation.watchRoutes(app);
+  installTextParser(app);
+
+  app.decorate('ipc', channel);
+  app.decorateRequest('ipc', { getter: () => channel });
+  // One tracker of the responses in flight, for the one shutdown path (drain.ts).
+  installDrainer(app);
+  installErrorHandling(app, extras?.exceptionHandlers ?? []);
+  // uvicorn's timeout_keep_alive 0 closes after each response; Node's 0 would mean "never time out".
+  if (uv.timeoutKeepAlive === 0) {
+    app.addHook('onRequest', async (req, reply) => {
+      // HTTP/2 forbids the header; its streams do not keep a connection per request anyway.
+      if (req.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    });
+  }
+  if (uv.accessLog) installAccessLog(app);
+  if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: spec.api.title, description: spec.api.description, version: spec.api.version },
+    },
+  });
+  // The page title as FastAPI sets it; swagger-ui puts it into the HTML unescaped.
+  const pageTitle = `${spec.api.title} - Swagger UI`.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, theme: { title: pageTitle } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (spec.cors) {
+    const c = spec.cors;
+    await app.register(cors, {
+      origin: c.origins.includes('*') ? '*' : c.origins,
+      credentials: c.allowCredentials,
+      methods: c.allowMethods.includes('*') ? ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS'] : c.allowMethods,
+      ...(c.allowHeaders.includes('*') ? {} : { allowedHeaders: c.allowHeaders }),
+    });
+  }
+
+  for (const m of extras?.middleware ?? []) {
+    if (m.kind === 'hook') app.addHook(m.hook as 'onRequest', m.fn as never);
+    else await app.register(skipOverride(m.plugin), m.options);
+  }
+
+  app.get('/_health', { schema: { tags: ['health'], summary: 'Health of the server and its link to the engine' } }, async (_req, reply) => {
+    const report = options.health();
+    return reply.code(report.status).send(report.body);
+  });
+
+  await registerEndpoints(app, spec.forwards, channel, spec.api.responseTimeout);
+  for (const route of extras?.inlineRoutes ?? []) {
+    const { schema, ...rest } = route.options;
+    app.route({ ...(rest as object), method: route.methods, url: route.path, schema: schema as object, handler: route.handler });
+  }
+  for (const router of extras?.routers ?? []) {
+    await app.register(withTags(router.plugin, router.tags), { prefix: router.prefix, ipc: channel });
+  }
+  for (const mod of spec.modules) await registerModule(app, mod, channel);
+  return app;
+}
+
+function readPem(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`uvicorn.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** A middleware plugin applies to the whole app, not only inside its own encapsulation context. */
+function skipOverride<T extends (...args: any[]) => unknown>(plugin: T): T {
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
+}

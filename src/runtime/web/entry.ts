@@ -1,0 +1,101 @@
+/**
+ * The framework's web process: builds the Fastify app from a plain-data spec, talks to
+ * the engine over the inherited data pipe, and runs no code but the framework's and the
+ * route modules the spec names. The engine's module is never imported here.
+ *
+ * Started by the main process as a `node:cluster` worker, so several of them can share
+ * one listening socket; each accepts its own connections.
+ */
+import { Socket } from 'node:net';
+import { codecByName } from '../../ipc/codecs/index.js';
+import { PipeLink } from '../../ipc/transports/pipe.js';
+import { IPCChannel } from '../../channel/channel.js';
+import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
+import { buildApp } from './app.js';
+import { webHealth } from './health.js';
+import { drainerOf } from './drain.js';
+import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
+
+function send(msg: FromWeb): void {
+  if (process.connected) process.send?.(msg);
+}
+
+/** What stops this process; replaced once the app is up. Before that there is nothing to drain. */
+let stop = (_timeout: number, code: number): void => process.exit(code);
+let supervisor: SupervisorStatus | undefined;
+
+async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
+  const { spec } = init;
+  supervisor = init.supervisor;
+  const socket = new Socket({ fd: DATA_FD, readable: true, writable: true });
+  const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: init.replyTo });
+  const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: init.replyTo }, link);
+  await channel.start();
+  const app = await buildApp({
+    spec,
+    channel,
+    health: () => webHealth({ mode: 'subprocess', channel, codec: spec.ipc.codec, supervisor: supervisor!, reporting: spec.ipc.enableHealthReporting }),
+  });
+  const drainer = drainerOf(app);
+
+  // uvicorn's limit_max_requests: past the limit the main process starts a replacement
+  // and then drains this one, so no request is dropped. Counted when the response is done.
+  const limit = spec.api.uvicorn.limitMaxRequests;
+  if (limit) {
+    let served = 0;
+    app.addHook('onResponse', (_req, _reply, done) => {
+      if (++served % limit === 0) send({ type: 'served', count: served });
+      done();
+    });
+  }
+
+  await app.listen({ host: spec.api.host, port: spec.api.port, backlog: spec.api.uvicorn.backlog });
+  const addr = app.server.address();
+
+  let stopping = false;
+  stop = (timeout, code) => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      try {
+        await drainer.drain(timeout);
+        await channel.stop();
+      } finally {
+        link.close();
+        process.exit(code);
+      }
+    })();
+  };
+  // The engine side of the pipe is gone while the control channel is up: this process
+  // cannot serve anything; leave so the supervisor can replace it.
+  // (The socket, not link.onClose: the link has one close listener and the channel holds it.)
+  socket.once('close', () => {
+    if (!stopping) stop(1, process.connected ? 1 : 0);
+  });
+  send({ type: 'ready', host: spec.api.host, port: typeof addr === 'object' && addr ? addr.port : spec.api.port });
+}
+
+process.on('message', (msg: ToWeb) => {
+  if (msg.type === 'init') {
+    main(msg).catch((err: unknown) => {
+      send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+      console.error(err);
+      process.exit(1);
+    });
+  } else if (msg.type === 'drain') {
+    stop(msg.timeout, 0);
+  } else if (msg.type === 'status') {
+    supervisor = msg.supervisor;
+  }
+});
+// No orphans: when the main process is gone (even after kill -9) the IPC channel closes
+// and this process leaves at once; its engine is gone, so nothing in flight can finish.
+// (As a cluster worker, Node itself also exits on an unexpected disconnect.)
+process.on('disconnect', () => process.exit(0));
+// Someone other than the main process (which sends `drain`) asked this one to leave.
+process.on('SIGTERM', () => stop(DEFAULT_STOP_TIMEOUT_S, 0));
+// Ctrl-C reaches the whole process group; the main process decides how to stop us.
+process.on('SIGINT', () => undefined);
+// A message that arrives before a listener exists is lost (a cluster worker reads its
+// channel from the start): ask for `init` only now that we listen.
+send({ type: 'hello' });

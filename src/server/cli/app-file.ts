@@ -1,0 +1,438 @@
+/**
+ * The `appinfra serve app.yaml` file: endpoints declared as data, the engine module that
+ * provides their handlers, seed 000's runtime contract (`runtime.platform.execution_ipc`,
+ * `runtime.platform.process_groups`, `runtime.web.interfaces`) and the usual `api:`,
+ * `uvicorn:` and `ipc:` sections. Loading only reads and checks the file; importing the
+ * engine module is a separate step (`app-engine.ts`), so `routes` never runs user code.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../../errors.js';
+import { HTTP_METHODS, type HttpMethod, type RouteSchema } from '../../contract/web-spec.js';
+import { PROTOCOLS, REPLY_MODES, bindablePorts, type InterfaceKind, type ReplyMode } from '../../contract/protocols.js';
+import { ApiConfig } from '../config/api.js';
+import type { IPCConfig } from '../config/ipc.js';
+import { configFromObject, parseYamlText } from '../config/load.js';
+import { collect, invalid, parseWith, problemsOf } from '../config/validate.js';
+
+/** Endpoint kinds a file may declare, and the forward-route reply mode each becomes (the protocol table's `fileKind`). */
+export const ENDPOINT_KINDS = Object.fromEntries(REPLY_MODES.flatMap((m) => (PROTOCOLS[m].fileKind ? [[PROTOCOLS[m].fileKind, m]] : []))) as Record<EndpointKind, ReplyMode>;
+export type EndpointKind = NonNullable<(typeof PROTOCOLS)[ReplyMode]['fileKind']>;
+
+/** Seed 000 section 4: the port a kind binds, as the summary and the route table show it. */
+const portOf = (kind: EndpointKind): string => PROTOCOLS[ENDPOINT_KINDS[kind]].ports.map((p) => (p === 'request' ? 'request/response' : p)).join(', ');
+
+const INTERFACE_KINDS = ['http', 'websocket', 'graphql'] as const satisfies readonly InterfaceKind[];
+const PORTS = ['request', 'response', 'stream', 'kv_stream'] as const;
+
+export const TRANSPORTS = ['memory', 'pipe', 'tcp_local', 'redis'] as const;
+/** Transports this version can run; the others are part of the contract and validated, but refused at `serve`. */
+export const RUNNABLE_TRANSPORTS: readonly string[] = ['memory', 'pipe'];
+
+const str = (what: string) => z.string({ error: what }).min(1, { error: what });
+const posInt = (what: string) => z.number({ error: what }).int({ error: what }).positive({ error: what });
+const seconds = (what: string) => z.number({ error: what }).positive({ error: what });
+const portNumber = z.number({ error: 'a port number 0..65535' }).int({ error: 'a port number 0..65535' }).min(0, { error: 'a port number 0..65535' }).max(65535, { error: 'a port number 0..65535' });
+const jsonSchema = z.record(z.string(), z.unknown(), { error: 'a JSON Schema (a mapping)' });
+const method = z
+  .string({ error: `an HTTP method (${HTTP_METHODS.join(', ')})` })
+  .transform((m) => m.toUpperCase())
+  .pipe(z.enum(HTTP_METHODS, { error: `an HTTP method (${HTTP_METHODS.join(', ')})` }));
+
+const endpointSchema = z.strictObject({
+  path: z.string({ error: 'a URL path starting with "/"' }).regex(/^\/\S*$/, { error: 'a URL path starting with "/"' }),
+  methods: z.array(method, { error: 'a list of HTTP methods, e.g. [POST]' }).min(1, { error: 'at least one HTTP method' }).optional(),
+  kind: z.enum(Object.keys(ENDPOINT_KINDS) as [EndpointKind, ...EndpointKind[]], { error: `one of ${Object.keys(ENDPOINT_KINDS).join(', ')}` }).default('http'),
+  handler: z.string({ error: 'the name of a function the engine module exports' }).regex(/^[A-Za-z_$][\w$]*$/, { error: 'the name of a function the engine module exports' }),
+  schema: z
+    .strictObject({ body: jsonSchema.optional(), querystring: jsonSchema.optional(), params: jsonSchema.optional(), headers: jsonSchema.optional(), response: z.record(z.string(), z.unknown()).optional() })
+    .optional(),
+  summary: z.string({ error: 'a string' }).optional(),
+  description: z.string({ error: 'a string' }).optional(),
+  tags: z.array(z.string({ error: 'a string' }), { error: 'a list of strings' }).optional(),
+  timeout: seconds('a positive number of seconds (deadline of this endpoint)').optional(),
+  status: z.number({ error: 'a 2xx status code' }).int({ error: 'a 2xx status code' }).min(200, { error: 'a 2xx status code' }).max(299, { error: 'a 2xx status code' }).optional(),
+});
+
+const executionIpcSchema = z.strictObject({
+  transport: z.enum(TRANSPORTS, { error: `one of ${TRANSPORTS.join(', ')}` }).default('pipe'),
+  bind_host: str('a host name or IP address (tcp_local)').default('127.0.0.1'),
+  bind_port: portNumber.default(0),
+  auth: z
+    .strictObject({
+      mode: z.enum(['none', 'hmac'], { error: 'none or hmac' }).default('none'),
+      ttl_seconds: seconds('a positive number of seconds').default(30),
+      nonce_cache_size: posInt('a positive integer').default(100000),
+    })
+    .default({ mode: 'none', ttl_seconds: 30, nonce_cache_size: 100000 }),
+  max_payload_bytes: posInt('a positive integer number of bytes').default(64 * 1024 * 1024),
+});
+
+const processGroupSchema = z.strictObject({
+  name: z.string({ error: 'a group name' }).regex(/^[a-z][a-z0-9_-]*$/, { error: 'a group name (lowercase letters, digits, _ and -)' }),
+  stages: z.array(str('a stage name'), { error: 'a list of stage names' }).optional(),
+  workers: posInt('a positive integer (processes in this group)').optional(),
+});
+
+const interfaceSchema = z.strictObject({
+  kind: z.enum(INTERFACE_KINDS, { error: `one of ${INTERFACE_KINDS.join(', ')}` }),
+  binds: z.array(z.enum(PORTS, { error: `a port: ${PORTS.join(', ')}` }), { error: 'a list of ports' }).min(1, { error: 'at least one port' }),
+});
+
+const runtimeSchema = z.strictObject({
+  platform: z
+    .strictObject({
+      kv: z.strictObject({ backend: z.enum(['memory'], { error: 'memory' }).default('memory') }).optional(),
+      execution_ipc: executionIpcSchema.default(() => executionIpcSchema.parse({})),
+      process_groups: z.array(processGroupSchema, { error: 'a list of process groups' }).min(1, { error: 'at least the web group' }).default([{ name: 'web' }]),
+    })
+    .default(() => ({ execution_ipc: executionIpcSchema.parse({}), process_groups: [{ name: 'web' }] })),
+  web: z
+    .strictObject({ interfaces: z.array(interfaceSchema, { error: 'a list of interfaces' }).optional() })
+    .default({}),
+});
+
+const fileSchema = z.strictObject({
+  name: z.string({ error: 'a name (letters, digits, . _ -)' }).regex(/^[A-Za-z0-9._-]+$/, { error: 'a name (letters, digits, . _ -)' }).optional(),
+  engine: z.strictObject({ module: str('a path to the engine module, relative to this file') }, { error: 'a mapping with module: <path to the engine module>' }),
+  endpoints: z.array(endpointSchema, { error: 'a list of endpoints' }).min(1, { error: 'at least one endpoint' }),
+  runtime: runtimeSchema.default(() => runtimeSchema.parse({})),
+  // Owned and checked by the api/uvicorn/ipc loader.
+  api: z.unknown().optional(),
+  uvicorn: z.unknown().optional(),
+  ipc: z.unknown().optional(),
+});
+
+export type EndpointData = z.output<typeof endpointSchema>;
+export type RuntimeData = z.output<typeof runtimeSchema>;
+
+export interface Endpoint {
+  path: string;
+  methods: HttpMethod[];
+  kind: EndpointKind;
+  reply: ReplyMode;
+  handler: string;
+  schema?: RouteSchema;
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  timeout?: number;
+  status?: number;
+}
+
+/** A checked app file. Nothing in it has run: the engine module is only located. */
+export interface AppFile {
+  /** Absolute path of the YAML file. */
+  source: string;
+  name: string;
+  /** Absolute path of the engine module. */
+  engineModule: string;
+  /** As written, for messages. */
+  engineModuleAsWritten: string;
+  endpoints: Endpoint[];
+  runtime: RuntimeData;
+  api: ApiConfig;
+  ipc: IPCConfig;
+  mode: 'subprocess' | 'direct';
+  /** Contract values accepted but not acted on by this version, said out loud. */
+  notes: string[];
+}
+
+/** Reads and checks an app file. Every problem is reported at once, each with its key path. */
+export function loadAppFile(path: string): AppFile {
+  const found = inspectAppFile(readAppFile(path), resolve(path));
+  if (!found.file) throw new ConfigError(`${path}: ${invalid(found.problems).message}`, { problems: found.problems });
+  return found.file;
+}
+
+/** Reads and parses the YAML; a file that cannot be read or parsed leaves nothing else to check. */
+export function readAppFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(resolve(path), 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read the app file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return parseYamlText(text, path);
+}
+
+/** Checks a parsed document; `source` is the file it came from (relative paths resolve against its folder). */
+export function appFileFromObject(doc: unknown, source: string): AppFile {
+  const found = inspectAppFile(doc, source);
+  if (!found.file) throw invalid(found.problems);
+  return found.file;
+}
+
+/** What checking a document found: every problem, and the parts valid by themselves for the checks that come after. */
+export interface AppFileInspection {
+  /** Set when there is no problem. */
+  file?: AppFile;
+  problems: string[];
+  /** Endpoints valid by themselves, by their index in the file. */
+  endpoints: [number, Endpoint][];
+  /** The engine module, when `engine.module` names a file that exists. */
+  engine?: { path: string; asWritten: string };
+}
+
+/**
+ * Checks every section of the document, each on its own, so that no problem hides
+ * another: a wrong `uvicorn:` still lets `api:` be checked, and the cross-section rules
+ * run on the parts that are valid.
+ */
+export function inspectAppFile(doc: unknown, source: string): AppFileInspection {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    const problem = `(root): got ${Array.isArray(doc) ? 'a list' : JSON.stringify(doc ?? null)}, expected a mapping with engine:, endpoints: and optionally runtime:, api:, uvicorn:, ipc:`;
+    return { problems: [problem], endpoints: [] };
+  }
+  const problems: string[] = [];
+  try {
+    parseWith(fileSchema, doc, '');
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...problemsOf(err).map((line) => withKnownKeys(indexStyle(line))));
+  }
+  const d = doc as Record<string, unknown>;
+  const sectionProblems: string[] = [];
+  const loaded = collect(() => configFromObject({ api: d.api, uvicorn: d.uvicorn, ipc: d.ipc }), sectionProblems);
+
+  const name = valid(fileSchema.shape.name, d.name);
+  const engineData = valid(fileSchema.shape.engine, d.engine);
+  let engine: AppFileInspection['engine'];
+  if (engineData) {
+    const path = resolve(dirname(source), engineData.module);
+    if (existsSync(path) && statSync(path).isFile()) engine = { path, asWritten: engineData.module };
+    else problems.push(`engine.module: got ${JSON.stringify(engineData.module)}, expected a module file relative to ${basename(source)} (resolved to ${path}, which does not exist)`);
+  }
+  const endpoints: [number, Endpoint][] = [];
+  (Array.isArray(d.endpoints) ? (d.endpoints as unknown[]) : []).forEach((raw, i) => {
+    const e = valid(endpointSchema, raw);
+    if (e) endpoints.push([i, toEndpoint(e, `endpoints[${i}]`, problems)]);
+  });
+  checkDuplicates(endpoints, problems);
+  // Without a valid api: the defaults stand in, so the contract is still checked against the rest.
+  const api = loaded?.api ?? new ApiConfig();
+  const runtime = valid(fileSchema.shape.runtime, d.runtime);
+  const notes: string[] = [];
+  const mode = runtime ? checkRuntime(runtime, endpoints, api, problems, notes) : 'subprocess';
+  problems.push(...sectionProblems);
+  const found: AppFileInspection = { problems, endpoints, ...(engine ? { engine } : {}) };
+  if (problems.length > 0 || !loaded || !runtime || !engine || !engineData) return found;
+  found.file = {
+    source,
+    name: name ?? basename(source, extname(source)),
+    engineModule: engine.path,
+    engineModuleAsWritten: engine.asWritten,
+    endpoints: endpoints.map(([, e]) => e),
+    runtime,
+    api,
+    ipc: loaded.ipc,
+    mode,
+    notes,
+  };
+  return found;
+}
+
+/** The value parsed by `schema`, or undefined: its problems are reported by the whole-file parse. */
+function valid<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
+  const r = schema.safeParse(value);
+  return r.success ? r.data : undefined;
+}
+
+function toEndpoint(e: EndpointData, where: string, problems: string[]): Endpoint {
+  const reply = ENDPOINT_KINDS[e.kind];
+  const socket = PROTOCOLS[reply].socket;
+  if (socket && e.methods && e.methods.some((m) => m !== 'GET')) {
+    problems.push(`${where}.methods: got ${JSON.stringify(e.methods)}, expected nothing (or [GET]): a ${e.kind} endpoint is a WebSocket upgrade`);
+  }
+  if (socket && e.schema?.body) problems.push(`${where}.schema.body: got a schema, expected none: a ${e.kind} endpoint has no request body (frames carry the data)`);
+  const out: Endpoint = { path: e.path, methods: e.methods ?? [...PROTOCOLS[reply].defaultMethods], kind: e.kind, reply, handler: e.handler };
+  if (e.schema) out.schema = e.schema as RouteSchema;
+  if (e.summary !== undefined) out.summary = e.summary;
+  if (e.description !== undefined) out.description = e.description;
+  if (e.tags) out.tags = e.tags;
+  if (e.timeout !== undefined) out.timeout = e.timeout;
+  if (e.status !== undefined) out.status = e.status;
+  return out;
+}
+
+function checkDuplicates(endpoints: [number, Endpoint][], problems: string[]): void {
+  const seen = new Map<string, number>();
+  endpoints.forEach(([i, e]) => {
+    // `{id}` and `:id` are the same route to Fastify.
+    const path = e.path.replace(/\{([^}]+)\}/g, ':$1');
+    for (const m of e.methods) {
+      const key = `${m} ${path}`;
+      const first = seen.get(key);
+      if (first !== undefined) problems.push(`endpoints[${i}]: ${key} is already declared by endpoints[${first}]; remove one`);
+      else seen.set(key, i);
+    }
+  });
+  for (const [i, e] of endpoints) {
+    if (e.path === '/_health' || e.path === '/docs' || e.path.startsWith('/docs/') || e.path === '/openapi.json') {
+      problems.push(`endpoints[${i}].path: got ${JSON.stringify(e.path)}, expected a path the framework does not serve itself (/_health, /docs and /openapi.json are built in)`);
+    }
+  }
+}
+
+/** Checks the seed-000 contract against itself and against the rest of the file; returns the mode it selects. */
+function checkRuntime(rt: RuntimeData, endpoints: [number, Endpoint][], api: ApiConfig, problems: string[], notes: string[]): AppFile['mode'] {
+  const where = 'runtime.platform.execution_ipc';
+  const x = rt.platform.execution_ipc;
+  if (!RUNNABLE_TRANSPORTS.includes(x.transport)) {
+    problems.push(`${where}.transport: got ${JSON.stringify(x.transport)}, expected ${RUNNABLE_TRANSPORTS.join(' or ')}; ${x.transport} is part of the contract but not supported yet by this version`);
+  }
+  if (x.transport === 'pipe' || x.transport === 'memory') {
+    if (x.auth.mode !== 'none') notes.push(`${where}.auth.mode=${x.auth.mode} applies to tcp_local; the ${x.transport} transport has no listening socket to protect`);
+    if (x.bind_port !== 0 || x.bind_host !== '127.0.0.1') notes.push(`${where}.bind_host/bind_port apply to tcp_local; unused with ${x.transport}`);
+  }
+  notes.push(`${where}.max_payload_bytes=${x.max_payload_bytes} is recorded; this version's pipe transport enforces its own frame limit (64 MiB)`);
+
+  const groups = rt.platform.process_groups;
+  const names = new Map<string, number>();
+  groups.forEach((g, i) => {
+    const first = names.get(g.name);
+    if (first !== undefined) problems.push(`runtime.platform.process_groups[${i}].name: got ${JSON.stringify(g.name)}, expected a unique name (also used by process_groups[${first}])`);
+    else names.set(g.name, i);
+    if (g.name !== 'web' && g.workers !== undefined) {
+      problems.push(`runtime.platform.process_groups[${i}].workers: got ${g.workers}, expected nothing: only the web group has processes of its own in this version; "${g.name}" runs in the engine (main) process`);
+    }
+  });
+  const webIndex = names.get('web');
+  if (webIndex === undefined) {
+    problems.push(`runtime.platform.process_groups: got ${JSON.stringify(groups.map((g) => g.name))}, expected a group named "web" (the web processes)`);
+  } else {
+    const web = groups[webIndex]!;
+    if (web.stages && web.stages.length > 0) {
+      problems.push(`runtime.platform.process_groups[${webIndex}].stages: got ${JSON.stringify(web.stages)}, expected nothing: the web group runs no user code, so it has no stages`);
+    }
+    if (web.workers !== undefined) {
+      const declared = api.uvicorn.workers;
+      if (declared !== 1 && declared !== web.workers) {
+        problems.push(`runtime.platform.process_groups[${webIndex}].workers: got ${web.workers}, expected the same number as uvicorn.workers (${declared}), or set only one of them`);
+      }
+      api.uvicorn.workers = web.workers;
+    }
+  }
+  const mode = x.transport === 'memory' ? 'direct' : 'subprocess';
+  if (mode === 'direct' && api.uvicorn.workers > 1) {
+    problems.push(`${where}.transport: got "memory" with ${api.uvicorn.workers} web workers, expected pipe: the memory transport serves HTTP in the main process, which is one process`);
+  }
+
+  const interfaces = rt.web.interfaces;
+  if (interfaces) {
+    const kinds = new Map<string, number>();
+    interfaces.forEach((itf, i) => {
+      const at = `runtime.web.interfaces[${i}]`;
+      const first = kinds.get(itf.kind);
+      if (first !== undefined) problems.push(`${at}.kind: got ${JSON.stringify(itf.kind)}, expected a kind not already declared (interfaces[${first}])`);
+      else kinds.set(itf.kind, i);
+      const bindable = bindablePorts(itf.kind);
+      const wrong = itf.binds.filter((p) => !bindable.includes(p));
+      if (wrong.length > 0) problems.push(`${at}.binds: got ${JSON.stringify(itf.binds)}, expected ports a ${itf.kind} interface can bind (${bindable.join(', ')})`);
+      if (itf.kind === 'http' && !(itf.binds.includes('request') && itf.binds.includes('response'))) {
+        problems.push(`${at}.binds: got ${JSON.stringify(itf.binds)}, expected request and response among them (an http interface answers requests)`);
+      }
+      if (itf.kind === 'graphql') problems.push(`${at}.kind: got "graphql", expected http or websocket; GraphQL interfaces are declared in code (withGraphQL) in this version`);
+    });
+    endpoints.forEach(([i, e]) => {
+      const needed = PROTOCOLS[e.reply].interface;
+      const itf = interfaces.find((f) => f.kind === needed);
+      if (!itf) {
+        problems.push(`endpoints[${i}].kind: got ${JSON.stringify(e.kind)}, expected a kind whose interface is declared in runtime.web.interfaces (declared: ${interfaces.map((f) => f.kind).join(', ') || 'none'}; ${e.kind} needs ${needed})`);
+        return;
+      }
+      const port = PROTOCOLS[e.reply].ports[0];
+      if (!(itf.binds as string[]).includes(port)) {
+        problems.push(`endpoints[${i}].kind: got ${JSON.stringify(e.kind)}, expected the ${needed} interface to bind the ${port} port (it binds ${itf.binds.join(', ')})`);
+      }
+    });
+  }
+  return mode;
+}
+
+/** `endpoints.0.path` -> `endpoints[0].path`, as a YAML reader counts list items. */
+function indexStyle(line: string): string {
+  const colon = line.indexOf(':');
+  const path = line.slice(0, colon).replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+  return path + line.slice(colon);
+}
+
+/** The shared validator cannot see through lists; name the known keys of a list item's mapping here. */
+function withKnownKeys(line: string): string {
+  const m = /^([^:]+): unknown key$/.exec(line);
+  if (!m) return line;
+  let cur: unknown = fileSchema;
+  const parts = m[1]!.replace(/\[\d+\]/g, '.[]').split('.').slice(0, -1);
+  for (const part of parts) {
+    cur = unwrap(cur);
+    if (part === '[]') cur = (cur as { element?: unknown }).element;
+    else cur = (cur as { shape?: Record<string, unknown> }).shape?.[part];
+  }
+  const shape = (unwrap(cur) as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? `${line}; known keys are ${Object.keys(shape).join(', ')}` : line;
+}
+
+function unwrap(schema: unknown): unknown {
+  let cur = schema as { shape?: unknown; element?: unknown; unwrap?: () => unknown } | undefined;
+  // Defaults and optionals wrap the schema; peel them to reach the object or the list.
+  for (let i = 0; i < 4 && cur && !cur.shape && !cur.element && typeof cur.unwrap === 'function'; i++) cur = cur.unwrap() as typeof cur;
+  return cur;
+}
+
+/** The normalised contract: what `serve` will do, with every default filled in. */
+export function contractSummary(f: AppFile, handlers?: readonly string[]): Record<string, unknown> {
+  const x = f.runtime.platform.execution_ipc;
+  const workers = f.api.uvicorn.workers;
+  return {
+    app: f.name,
+    source: f.source,
+    mode: f.mode,
+    execution_ipc: {
+      transport: x.transport,
+      codec: f.ipc.codec,
+      max_pending: f.ipc.maxPending,
+      response_timeout_s: f.api.responseTimeout,
+      max_payload_bytes: x.max_payload_bytes,
+      auth: x.transport === 'tcp_local' ? x.auth : { mode: 'none (no listening socket)' },
+      ...(x.transport === 'tcp_local' ? { bind_host: x.bind_host, bind_port: x.bind_port } : {}),
+    },
+    process_groups: f.runtime.platform.process_groups.map((g) =>
+      g.name === 'web'
+        ? { name: 'web', processes: f.mode === 'direct' ? 0 : workers, runs: f.mode === 'direct' ? 'HTTP in the main process (memory transport)' : 'framework code only (no user code)' }
+        : { name: g.name, stages: g.stages ?? [], runs: 'engine (main process)' },
+    ),
+    web: {
+      listen: `${f.api.host}:${f.api.port}`,
+      interfaces: (f.runtime.web.interfaces ?? [{ kind: 'http', binds: ['request', 'response', 'stream'] }]).map((i) => ({ kind: i.kind, binds: i.binds })),
+    },
+    engine: { module: f.engineModule, ...(handlers ? { handlers: [...handlers] } : {}) },
+    endpoints: f.endpoints.map((e) => ({ route: `${e.methods.join(',')} ${e.path}`, kind: e.kind, port: portOf(e.kind), handler: e.handler })),
+    notes: f.notes,
+  };
+}
+
+export interface RouteRow {
+  methods: string;
+  path: string;
+  kind: string;
+  port: string;
+  handler: string;
+  timeout: string;
+}
+
+/** The route table: declared endpoints, then what the framework serves itself. */
+export function routeTable(f: AppFile): RouteRow[] {
+  const rows: RouteRow[] = f.endpoints.map((e) => ({
+    methods: e.methods.join(','),
+    path: e.path,
+    kind: e.kind,
+    port: portOf(e.kind),
+    handler: e.handler,
+    timeout: `${e.timeout ?? f.api.responseTimeout}s`,
+  }));
+  rows.push({ methods: 'GET', path: '/_health', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
+  rows.push({ methods: 'GET', path: '/docs', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
+  rows.push({ methods: 'GET', path: '/openapi.json', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
+  return rows;
+}
