@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { AppBuilder } from './app/builder.js';
 import type { ToolContext } from './app/tool.js';
-import { ListenError, StateError } from './errors.js';
+import { ListenError, StateError } from './errors/index.js';
 import { contractSummary, loadAppFile, routeTable, type RouteRow } from './server/cli/app-file.js';
 import { checkAppFile } from './server/cli/app-check.js';
 import { serverFromFile } from './server/from-file.js';

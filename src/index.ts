@@ -9,7 +9,7 @@ export type { RouteOptions, ForwardOptions, RouterOptions, CorsOptions, WebSocke
 export { Server, type BoundAddress, type ServerEvents, type ExitInfo } from './runtime/index.js';
 export { ApiConfig, UvicornConfig, IPCConfig, loadConfigFile, configFromObject } from './server/config/index.js';
 export type { ApiConfigInit, UvicornConfigInit, IPCConfigInit, LoadedConfig } from './server/config/index.js';
-export { IPCChannel, type SubmitOptions, type ChannelStats, type ChannelEvent } from './channel/index.js';
+export { IPCChannel, type SubmitOptions, type ChannelStats } from './channel/index.js';
 export { Engine, Queue, type EngineContext, type EngineHandler, type GetOptions } from './engine/index.js';
 export type { ForwardRequest } from './contract/request.js';
 export type { RouteSchema, HttpMethod } from './contract/web-spec.js';
@@ -28,7 +28,7 @@ export {
   EncodeError,
   QueueEmptyError,
   QueueClosedError,
-} from './errors.js';
+} from './errors/index.js';
 export { AppBuilder, App, ToolsConfigurer, Plugin, EXIT, LOG_LEVELS } from './app/index.js';
 export type { AppIO, Tool, ToolContext, ToolOption, ToolArgument, ToolResult, CmdOptions, HandledSignal, Logger, LogLevel } from './app/index.js';
 export { ServerPlugin, type ServerPluginOptions } from './server/plugin.js';

@@ -6,4 +6,4 @@
 export { IPCChannel, type SubmitOptions } from './channel/index.js';
 export { replySse, type SseOptions } from './runtime/web/adapters/sse.js';
 export type { ForwardRequest } from './contract/request.js';
-export { AppinfraError, EngineError, OverloadedError, ResponseTimeoutError, ChannelClosedError, ClientGoneError } from './errors.js';
+export { AppinfraError, EngineError, OverloadedError, ResponseTimeoutError, ChannelClosedError, ClientGoneError } from './errors/index.js';

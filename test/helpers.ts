@@ -92,6 +92,15 @@ export function guardLeaks(options: { tmp?: string; cleanup?: () => unknown } = 
   return dir;
 }
 
+/** A port that was free a moment ago, for a program that takes its port from the environment rather than 0. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
 /** Active resources right now, to pass to assertNoLeaks as the baseline. */
 export function resourcesNow(): string[] {
   return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap' && r !== 'FSReqCallback');

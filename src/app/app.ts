@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { AppinfraError, ConfigError, StateError } from '../errors.js';
+import { AppinfraError, ConfigError, StateError } from '../errors/index.js';
 import { parseYamlText } from './yaml.js';
 import type { AppSpec } from './builder.js';
 import { EXIT, exitCodeOf, type HandledSignal } from './exit-codes.js';

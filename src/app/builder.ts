@@ -1,4 +1,4 @@
-import { BuildError } from '../errors.js';
+import { BuildError } from '../errors/index.js';
 import { App } from './app.js';
 import { ToolsConfigurer } from './tools.js';
 

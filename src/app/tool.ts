@@ -1,4 +1,4 @@
-import { BuildError } from '../errors.js';
+import { BuildError } from '../errors/index.js';
 import type { App } from './app.js';
 import type { Logger } from './logger.js';
 

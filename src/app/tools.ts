@@ -1,4 +1,4 @@
-import { BuildError } from '../errors.js';
+import { BuildError } from '../errors/index.js';
 import type { AppBuilder } from './builder.js';
 import { Plugin } from './plugin.js';
 import { type CmdOptions, type Tool, toolFromFunction, validateTool } from './tool.js';

@@ -1,5 +1,5 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/index.js';
 
 /** Parses YAML text; a syntax error names the line and column and shows them, with a caret under the column. */
 export function parseYamlText(text: string, source: string): unknown {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Envelope, Port } from '../ipc/envelope.js';
+import type { Envelope, Port } from '../contract/envelope.js';
 import type { Link } from '../ipc/transports/link.js';
 import {
   type AppinfraError,
@@ -11,21 +11,22 @@ import {
   StateError,
   fromWireError,
   type WireError,
-} from '../errors.js';
-import { ChunkStream } from './stream.js';
+} from '../errors/index.js';
+import { channels } from '../observability/diagnostics.js';
+import { Deadlines } from './deadlines.js';
+import { CallWaiter, StreamWaiter } from './waiters.js';
 import type { Waiter } from './waiter.js';
 
 export interface ChannelOptions {
-  /** Requests allowed to wait for the engine at once; more are refused at admission. */
+  /**
+   * Requests allowed to wait for the engine at once, per web process (with several
+   * workers the server-wide cap is workers x maxPending); more are refused at admission.
+   */
   maxPending: number;
   /** Default deadline in seconds. */
   responseTimeout: number;
   /** This web process's address for replies (seed-000 `reply_to`). */
   replyTo?: string;
-  /** Chunks an engine stream may have in flight before it waits for credit. */
-  streamWindow?: number;
-  /** Seconds a client is told to wait after a 503 at admission. */
-  retryAfter?: number;
 }
 
 export interface SubmitOptions {
@@ -37,8 +38,10 @@ export interface SubmitOptions {
   route?: string;
   port?: Port;
   traceparent?: string;
-  /** Streams: chunks the engine may have in flight before it waits for credit (default: the channel's `streamWindow`). */
+  /** Streams: chunks the engine may have in flight before it waits for credit (default 32). */
   window?: number;
+  /** The answer will be written out as JSON (an HTTP body, SSE events): the engine sends it as JSON text. */
+  wantJson?: boolean;
 }
 
 export interface ChannelStats {
@@ -52,24 +55,26 @@ export interface ChannelStats {
   dropped: number;
 }
 
-export type ChannelEvent =
-  | { type: 'ingress'; id: string; route?: string | undefined; port: Port; replyTo: string }
-  | { type: 'rejected'; route?: string | undefined; reason: string }
-  | { type: 'egress'; id: string; route?: string | undefined; outcome: 'ok' | 'error' | 'timeout' | 'cancelled' | 'closed'; ms: number };
+/** Chunks a stream may have in flight before the engine waits for credit, unless a route says otherwise. */
+export const DEFAULT_STREAM_WINDOW = 32;
+
+type Outcome = 'ok' | 'error' | 'timeout' | 'cancelled' | 'closed';
 
 /**
  * The web process's side of the queues (seed `IPCChannel`): submits requests to the
  * engine and matches replies to waiters by id. Event driven: replies arrive as the
- * transport delivers them; nothing polls.
+ * transport delivers them; nothing polls. Every request, whatever protocol it came by,
+ * takes the same path: `open` (admission, one envelope out, a row in the table and in the
+ * deadline list), replies through `receive`, and one end (`settle` or `end`).
  */
 export class IPCChannel {
   readonly replyTo: string;
   private readonly waiters = new Map<string, Waiter>();
+  private readonly deadlines = new Deadlines<Waiter>((w) => this.end(w, new ResponseTimeoutError(), true));
   private link: Link | undefined;
   private running = false;
   private seq = 0;
   private readonly idPrefix: string;
-  private listeners: ((e: ChannelEvent) => void)[] = [];
   readonly stats: ChannelStats = { submitted: 0, completed: 0, failed: 0, timedOut: 0, cancelled: 0, rejected: 0, dropped: 0 };
 
   constructor(private readonly options: ChannelOptions, link?: Link) {
@@ -122,18 +127,6 @@ export class IPCChannel {
     return this.stopPolling();
   }
 
-  /** Observes boundary events (ingress accepted/rejected, egress delivered/failed). */
-  onEvent(listener: (e: ChannelEvent) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
-    };
-  }
-
-  private emit(e: ChannelEvent): void {
-    for (const l of this.listeners) l(e);
-  }
-
   /** A fresh id unique to this web process. */
   nextId(): string {
     return this.idPrefix + (++this.seq).toString(36);
@@ -144,41 +137,9 @@ export class IPCChannel {
    * has one) is the correlation id; otherwise one is assigned.
    */
   submit(request: unknown, options: SubmitOptions = {}): Promise<unknown> {
-    const admitted = this.admit(request, options);
-    if (admitted instanceof Error) return Promise.reject(admitted);
-    const { id, envelope, timeoutMs } = admitted;
-    return new Promise((resolve, reject) => {
-      const started = performance.now();
-      const signal = options.signal;
-      const end = (): void => {
-        this.waiters.delete(id);
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const waiter: Waiter = {
-        id,
-        onReply: (payload) => {
-          end();
-          this.stats.completed++;
-          this.emitEgress(id, options.route, 'ok', started);
-          resolve(payload);
-        },
-        onChunk: (payload) => waiter.onReply(payload),
-        onEnd: (payload) => waiter.onReply(payload),
-        fail: (err, notifyEngine) => {
-          end();
-          this.countFailure(err);
-          if (notifyEngine) this.sendCancel(id);
-          this.emitEgress(id, options.route, outcomeOf(err), started);
-          reject(err);
-        },
-      };
-      const onAbort = (): void => waiter.fail(new ClientGoneError(), true);
-      this.waiters.set(id, waiter);
-      const timer = setTimeout(() => waiter.fail(new ResponseTimeoutError(), true), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.send(envelope, waiter);
-    });
+    const waiter = new CallWaiter(this, options.signal);
+    const refused = this.open(waiter, request, options);
+    return refused ? Promise.reject(refused) : waiter.promise;
   }
 
   /**
@@ -187,171 +148,151 @@ export class IPCChannel {
    * Breaking out of the loop cancels the engine's work.
    */
   submitStreaming(request: unknown, options: SubmitOptions = {}): AsyncIterableIterator<unknown> & { readonly id: string } {
-    const window = options.window ?? this.options.streamWindow ?? 32;
-    const admitted = this.admit(request, options, window);
-    if (admitted instanceof Error) {
-      const err = admitted;
-      return Object.assign(failedIterator(err), { id: '' });
-    }
-    const { id, envelope, timeoutMs } = admitted;
-    const started = performance.now();
-    const signal = options.signal;
-    const end = (): void => {
-      this.waiters.delete(id);
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const stream = new ChunkStream(
-      window,
-      (n) => this.link?.send({ kind: 'credit', id, window: n }),
-      () => waiter.fail(new ClientGoneError(), true),
-    );
-    const finish = (payload: unknown): void => {
-      if (payload !== undefined) stream.push(payload);
-      end();
-      this.stats.completed++;
-      this.emitEgress(id, options.route, 'ok', started);
-      stream.end();
-    };
-    const waiter: Waiter = {
-      id,
-      onReply: (payload) => finish(payload),
-      onChunk: (payload) => {
-        timer.refresh();
-        if (isFinalChunk(payload)) finish(payload);
-        else stream.push(payload);
-      },
-      onEnd: (payload) => finish(payload),
-      fail: (err, notifyEngine) => {
-        if (!this.waiters.has(id)) return;
-        end();
-        this.countFailure(err);
-        if (notifyEngine) this.sendCancel(id);
-        this.emitEgress(id, options.route, outcomeOf(err), started);
-        stream.fail(err);
-      },
-    };
-    const onAbort = (): void => waiter.fail(new ClientGoneError(), true);
-    this.waiters.set(id, waiter);
-    const timer = setTimeout(() => waiter.fail(new ResponseTimeoutError(), true), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.send(envelope, waiter);
-    return Object.assign(stream, { id });
+    const waiter = new StreamWaiter(this, options.window ?? DEFAULT_STREAM_WINDOW, options.signal);
+    const refused = this.open(waiter, request, options);
+    if (refused) return Object.assign(failedIterator(refused), { id: '' });
+    return Object.assign(waiter.stream, { id: waiter.id });
   }
 
   /**
-   * Sends a request. A payload the codec cannot carry (a BigInt for json, ...) is refused
-   * before anything is queued: only this request fails, with the EncodeError (a 500), and
-   * the link and every other request go on.
+   * The one admission path: refuses (returns the error; nothing was sent or kept) when the
+   * channel is closed, `maxPending` is reached, the id is taken or the request cannot be
+   * encoded; otherwise sends the request and keeps `waiter` until its end.
    */
-  private send(envelope: Envelope, waiter: Waiter): void {
-    try {
-      this.link!.send(envelope);
-    } catch (err) {
-      if (!(err instanceof EncodeError)) throw err;
-      waiter.fail(err, false);
-    }
-  }
-
-  private admit(
-    request: unknown,
-    options: SubmitOptions,
-    window?: number,
-  ): { id: string; envelope: Envelope; timeoutMs: number } | AppinfraError {
-    if (!this.running || !this.link?.isOpen) {
-      this.stats.rejected++;
-      this.emit({ type: 'rejected', route: options.route, reason: 'channel closed' });
-      return new ChannelClosedError();
-    }
+  open(waiter: Waiter, request: unknown, options: SubmitOptions): AppinfraError | undefined {
+    if (!this.running || !this.link?.isOpen) return this.refuse(options.route, 'channel closed', new ChannelClosedError());
     if (this.waiters.size >= this.options.maxPending) {
-      this.stats.rejected++;
-      this.emit({ type: 'rejected', route: options.route, reason: 'max pending' });
-      return new OverloadedError(`Server is at capacity (${this.options.maxPending} requests pending), retry later`, this.options.retryAfter ?? 1);
+      return this.refuse(options.route, 'max pending', new OverloadedError(`Server is at capacity (${this.options.maxPending} requests pending), retry later`));
     }
     const given = request && typeof request === 'object' ? (request as { id?: unknown }).id : undefined;
     const id = typeof given === 'string' || typeof given === 'number' ? String(given) : this.nextId();
-    if (this.waiters.has(id)) {
-      this.stats.rejected++;
-      return new StateError(`A request with id "${id}" is already pending; ids must be unique`);
-    }
+    if (this.waiters.has(id)) return this.refuse(options.route, 'duplicate id', new StateError(`A request with id "${id}" is already pending; ids must be unique`));
     if (given === undefined && request && typeof request === 'object' && !Array.isArray(request)) {
       (request as { id?: string }).id = id;
     }
     const timeoutMs = Math.max(1, Math.round((options.timeout ?? this.options.responseTimeout) * 1000));
+    const window = waiter.window;
     const port = options.port ?? (window ? 'stream' : 'request');
     const envelope: Envelope = { kind: 'request', id, replyTo: this.replyTo, port, deadline: Date.now() + timeoutMs, payload: request };
     if (options.route !== undefined) envelope.route = options.route;
     if (options.traceparent !== undefined) envelope.traceparent = options.traceparent;
+    if (options.wantJson) envelope.wantJson = true;
     if (window) {
       envelope.stream = true;
       envelope.window = window;
     }
+    try {
+      this.link.send(envelope);
+    } catch (err) {
+      // The request holds a value the codec cannot carry: only this request fails, the link is intact.
+      if (err instanceof EncodeError) return this.refuse(options.route, 'unencodable request', err);
+      throw err;
+    }
+    waiter.id = id;
+    waiter.route = options.route;
+    waiter.started = performance.now();
+    this.waiters.set(id, waiter);
+    this.deadlines.add(waiter, timeoutMs, waiter.started);
     this.stats.submitted++;
-    this.emit({ type: 'ingress', id, route: options.route, port, replyTo: this.replyTo });
-    return { id, envelope, timeoutMs };
+    if (channels.ingress.hasSubscribers) channels.ingress.publish({ id, route: options.route, port, replyTo: this.replyTo });
+    return undefined;
+  }
+
+  /** Ends a pending request as cancelled by its client and tells the engine. */
+  cancel(target: string | Waiter): void {
+    const w = typeof target === 'string' ? this.waiters.get(target) : target;
+    if (w) this.end(w, new ClientGoneError(), true);
+  }
+
+  /** Ends a pending request with `err` (an adapter could not deliver its reply) and tells the engine to stop. */
+  fail(w: Waiter, err: AppinfraError): void {
+    this.end(w, err, true);
+  }
+
+  /** Returns `n` chunks of credit to the engine for a stream its consumer has taken. */
+  credit(w: Waiter, n: number): void {
+    if (!w.ended) this.link?.send({ kind: 'credit', id: w.id, window: n });
+  }
+
+  private refuse(route: string | undefined, reason: string, err: AppinfraError): AppinfraError {
+    this.stats.rejected++;
+    if (channels.rejected.hasSubscribers) channels.rejected.publish({ route, reason });
+    return err;
   }
 
   private dispatch(e: Envelope): void {
-    const waiter = this.waiters.get(e.id);
-    if (!waiter) {
+    const w = this.waiters.get(e.id);
+    if (!w) {
       // Late reply after a timeout or cancel, or an id this process never sent.
       if (e.kind !== 'credit' && e.kind !== 'control') this.stats.dropped++;
       return;
     }
     switch (e.kind) {
-      case 'response':
-        waiter.onReply(e.payload);
-        return;
       case 'chunk':
-        waiter.onChunk(e.payload);
+        if (w.window) {
+          this.deadlines.touch(w);
+          w.receive(e);
+          return;
+        }
+        // A unary request answered by a chunk: the chunk is the answer.
+        this.settle(w);
+        w.receive(e);
         return;
+      case 'response':
       case 'end':
-        waiter.onEnd(e.payload);
+        this.settle(w);
+        w.receive(e);
         return;
       case 'error':
-        waiter.fail(fromWireError(e.payload as WireError), false);
+        this.end(w, fromWireError(e.payload as WireError), false);
         return;
       default:
         this.stats.dropped++;
     }
   }
 
-  /** Ends a pending request as cancelled by its client and tells the engine. */
-  cancel(id: string): void {
-    this.waiters.get(id)?.fail(new ClientGoneError(), true);
+  /** The request got its last reply: out of the table before the waiter sees it. */
+  private settle(w: Waiter): void {
+    this.remove(w);
+    this.stats.completed++;
+    this.egress(w, 'ok');
   }
 
-  private sendCancel(id: string): void {
-    this.link?.send({ kind: 'cancel', id, replyTo: this.replyTo });
-  }
-
-  private countFailure(err: AppinfraError): void {
+  /** The one failure path: timeout, client gone, engine error, channel closed. */
+  private end(w: Waiter, err: AppinfraError, notifyEngine: boolean): void {
+    if (w.ended) return;
+    this.remove(w);
     if (err instanceof ResponseTimeoutError) this.stats.timedOut++;
     else if (err instanceof ClientGoneError) this.stats.cancelled++;
     else this.stats.failed++;
+    if (notifyEngine) this.link?.send({ kind: 'cancel', id: w.id, replyTo: this.replyTo });
+    this.egress(w, outcomeOf(err));
+    w.failed(err);
   }
 
-  private emitEgress(id: string, route: string | undefined, outcome: 'ok' | 'error' | 'timeout' | 'cancelled' | 'closed', started: number): void {
-    if (this.listeners.length === 0) return;
-    this.emit({ type: 'egress', id, route, outcome, ms: performance.now() - started });
+  private remove(w: Waiter): void {
+    w.ended = true;
+    this.waiters.delete(w.id);
+    this.deadlines.delete(w);
+  }
+
+  private egress(w: Waiter, outcome: Outcome): void {
+    if (channels.egress.hasSubscribers) channels.egress.publish({ id: w.id, route: w.route, outcome, ms: performance.now() - w.started });
   }
 
   private closeAll(reason: string, notifyEngine = false): void {
     const err = new ChannelClosedError(`The engine is not reachable (${reason})`);
     const notify = notifyEngine && !!this.link?.isOpen;
-    for (const waiter of [...this.waiters.values()]) waiter.fail(err, notify);
+    for (const w of [...this.waiters.values()]) this.end(w, err, notify);
+    this.deadlines.clear();
   }
 }
 
-function outcomeOf(err: AppinfraError): 'error' | 'timeout' | 'cancelled' | 'closed' {
+function outcomeOf(err: AppinfraError): Outcome {
   if (err instanceof ResponseTimeoutError) return 'timeout';
   if (err instanceof ClientGoneError) return 'cancelled';
   if (err instanceof ChannelClosedError) return 'closed';
   return 'error';
-}
-
-function isFinalChunk(payload: unknown): boolean {
-  return !!payload && typeof payload === 'object' && (payload as { isFinal?: unknown }).isFinal === true;
 }
 
 function failedIterator(err: unknown): AsyncIterableIterator<unknown> {

@@ -1,2 +1,4 @@
-export { IPCChannel, type ChannelOptions, type SubmitOptions, type ChannelStats, type ChannelEvent } from './channel.js';
+export { IPCChannel, DEFAULT_STREAM_WINDOW, type ChannelOptions, type SubmitOptions, type ChannelStats } from './channel.js';
+export { Waiter } from './waiter.js';
+export { payloadOf } from './waiters.js';
 export { ChunkStream } from './stream.js';

@@ -1,4 +1,4 @@
-import type { AppinfraError } from '../errors.js';
+import type { AppinfraError } from '../errors/index.js';
 
 /**
  * Consumer side of one engine stream: chunks are buffered only up to the credit window

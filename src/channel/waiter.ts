@@ -1,15 +1,37 @@
-import type { AppinfraError } from '../errors.js';
+import type { Envelope } from '../contract/envelope.js';
+import type { AppinfraError } from '../errors/index.js';
+import type { Timed } from './deadlines.js';
 
 /**
- * One request awaiting the engine. It ends exactly once (reply, error, timeout, client
- * gone, channel closed) and is removed from the table at that moment; `end` owns the
- * cleanup of its timer and abort listener so none outlives it.
+ * One request awaiting the engine, from admission to its end. It ends exactly once
+ * (reply, error, timeout, client gone, channel closed) through the channel, which removes
+ * it from the table and from the deadline list at that moment, so nothing of it outlives
+ * its end. Each consumer is a subclass: a promise (`submit`), an async iterator
+ * (`submitStreaming`), or an adapter writing straight into an HTTP response. There is no
+ * closure, timer or listener per request.
  */
-export interface Waiter {
-  readonly id: string;
-  onReply(payload: unknown): void;
-  onChunk(payload: unknown): void;
-  onEnd(payload: unknown): void;
-  /** Ends the waiter with an error; `notifyEngine` says whether the engine must be told to cancel. */
-  fail(err: AppinfraError, notifyEngine: boolean): void;
+export abstract class Waiter implements Timed {
+  id = '';
+  route: string | undefined;
+  /** performance.now() at admission: the egress event's duration. */
+  started = 0;
+  deadline = 0;
+  timeoutMs = 0;
+  queued = 0;
+  /** Set by the channel when the waiter ends; a late envelope for it is dropped. */
+  ended = false;
+
+  /**
+   * A reply envelope for this request: `chunk`, or its last (`response` or `end`, after
+   * which `ended` is already true); errors go to `failed`.
+   */
+  abstract receive(e: Envelope): void;
+
+  /** The request ended with an error (engine error, timeout, client gone, channel closed). */
+  abstract failed(err: AppinfraError): void;
+
+  /** For streams: how many chunks the engine may send before it waits for credit (0: not a stream). */
+  get window(): number {
+    return 0;
+  }
 }

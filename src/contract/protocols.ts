@@ -4,7 +4,7 @@
  * ports), the web process's adapter registry and the CLI's route table. A new protocol is
  * a new row here plus an adapter in runtime/web/adapters (docs/protocols.md).
  */
-import type { Port } from '../ipc/envelope.js';
+import type { Port } from './envelope.js';
 import type { HttpMethod } from './web-spec.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Port } from '../ipc/envelope.js';
+import type { Port } from '../contract/envelope.js';
 
 /** What an engine handler knows about the request it serves, whatever protocol it came by. */
 export interface EngineContext {

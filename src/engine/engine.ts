@@ -1,11 +1,12 @@
-import type { Envelope } from '../ipc/envelope.js';
+import type { Envelope } from '../contract/envelope.js';
 import type { Link } from '../ipc/transports/link.js';
 import { pino, type Logger } from 'pino';
-import { AppinfraError, BuildError, EngineError, toWireError, type EncodeError } from '../errors.js';
+import { AppinfraError, BuildError, DecodeError, EngineError, toWireError, type EncodeError } from '../errors/index.js';
 import type { EngineHandler } from './context.js';
 import { PendingRequest, type PendingHooks } from './pending.js';
 import { readResponseItem } from './response-item.js';
 import type { Queue } from './queue.js';
+import { channels } from '../observability/diagnostics.js';
 
 export interface EngineStats {
   received: number;
@@ -18,10 +19,6 @@ export interface EngineStats {
   dropped: number;
 }
 
-export type EngineEvent =
-  | { type: 'dispatch'; id: string; route: string | undefined; replyTo: string; via: 'handler' | 'queue' }
-  | { type: 'link'; replyTo: string; up: boolean; lost: number };
-
 /**
  * The main process's side: takes requests from every web process link, hands them to
  * a registered handler or to the user's request queue, and routes each reply back over
@@ -32,7 +29,6 @@ export class Engine {
   private fallback: EngineHandler | undefined;
   private readonly pending = new Map<string, PendingRequest>();
   private readonly links = new Set<Link>();
-  private listeners: ((e: EngineEvent) => void)[] = [];
   readonly stats: EngineStats = { received: 0, completed: 0, failed: 0, cancelled: 0, lostWithLink: 0, dropped: 0 };
 
   /** Where unexpected handler failures are logged, with their stack (the client sees a generic 500). */
@@ -83,13 +79,6 @@ export class Engine {
     return out;
   }
 
-  onEvent(listener: (e: EngineEvent) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
-    };
-  }
-
   /** Starts serving a web process's link; when it closes, its requests are failed and removed. */
   attach(link: Link, replyTo = link.name): void {
     this.links.add(link);
@@ -104,9 +93,9 @@ export class Engine {
         }
       }
       this.stats.lostWithLink += lost;
-      this.emit({ type: 'link', replyTo, up: false, lost });
+      if (channels.link.hasSubscribers) channels.link.publish({ replyTo, up: false, lost });
     });
-    this.emit({ type: 'link', replyTo, up: true, lost: 0 });
+    if (channels.link.hasSubscribers) channels.link.publish({ replyTo, up: true, lost: 0 });
   }
 
   /** Fails a request taken from the request queue: the client gets the error's status. */
@@ -142,10 +131,6 @@ export class Engine {
     },
   };
 
-  private emit(e: EngineEvent): void {
-    for (const l of this.listeners) l(e);
-  }
-
   private onEnvelope(link: Link, e: Envelope): void {
     switch (e.kind) {
       case 'request':
@@ -177,15 +162,23 @@ export class Engine {
     }
     const p = new PendingRequest(e, link, this.hooks);
     this.pending.set(p.id, p);
+    let payload: unknown;
+    try {
+      payload = e.payload;
+    } catch (err) {
+      // Bytes that do not decode (a codec mismatch, a damaged frame): this request fails, the link stays.
+      this.logger.error({ err, id: p.id, route: p.route, replyTo: p.replyTo }, 'request payload could not be decoded');
+      p.fail(toWireError(new DecodeError(err)));
+      return;
+    }
     const handler = (p.route !== undefined ? this.handlers.get(p.route) : undefined) ?? this.fallback;
     if (handler) {
-      this.emit({ type: 'dispatch', id: p.id, route: p.route, replyTo: p.replyTo, via: 'handler' });
-      this.run(handler, e.payload, p);
+      if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, via: 'handler' });
+      this.run(handler, payload, p);
       return;
     }
     if (this.requestQ) {
-      this.emit({ type: 'dispatch', id: p.id, route: p.route, replyTo: p.replyTo, via: 'queue' });
-      const payload = e.payload;
+      if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, via: 'queue' });
       if (payload && typeof payload === 'object' && !Array.isArray(payload) && (payload as { id?: unknown }).id === undefined) {
         (payload as { id: string }).id = p.id;
       }

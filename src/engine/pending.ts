@@ -1,6 +1,6 @@
-import type { Envelope, Port } from '../ipc/envelope.js';
+import type { Envelope, Port } from '../contract/envelope.js';
 import type { Link } from '../ipc/transports/link.js';
-import { ClientGoneError, EncodeError, toWireError } from '../errors.js';
+import { ClientGoneError, EncodeError, toWireError } from '../errors/index.js';
 import type { EngineContext } from './context.js';
 
 /** How a request ended: its last envelope was a reply or an error, or nothing was sent (cancel, lost link). */
@@ -35,6 +35,8 @@ export class PendingRequest implements EngineContext {
   readonly deadline: number | undefined;
   readonly traceparent: string | undefined;
   readonly isStream: boolean;
+  /** The web side writes the answer as JSON (an HTTP body, SSE events): replies travel as JSON text. */
+  private readonly json: boolean;
   done = false;
   /** Chunks a JSON caller receives as one array when the handler streams anyway. */
   collected: unknown[] | undefined;
@@ -54,6 +56,7 @@ export class PendingRequest implements EngineContext {
     this.deadline = envelope.deadline;
     this.traceparent = envelope.traceparent;
     this.isStream = envelope.stream === true;
+    this.json = envelope.wantJson === true;
     this.credits = envelope.window ?? Number.POSITIVE_INFINITY;
   }
 
@@ -63,8 +66,9 @@ export class PendingRequest implements EngineContext {
     return this.controller.signal;
   }
 
+  /** A chunk marked `isFinal: true` is the stream's last (the seed's queue style, and handlers that yield one). */
   send(chunk: unknown): Promise<void> {
-    return this.enqueue(chunk, false);
+    return this.enqueue(chunk, isFinalChunk(chunk));
   }
 
   /** A stream chunk, or with `final` the last one (sent as `end`). */
@@ -145,6 +149,7 @@ export class PendingRequest implements EngineContext {
    * handler's signal aborts so a stream stops producing. Returns whether it was sent.
    */
   private trySend(envelope: Envelope): boolean {
+    if (this.json && envelope.kind !== 'error') envelope.json = true;
     try {
       this.link.send(envelope);
       return true;
@@ -159,4 +164,8 @@ export class PendingRequest implements EngineContext {
       return false;
     }
   }
+}
+
+function isFinalChunk(chunk: unknown): boolean {
+  return !!chunk && typeof chunk === 'object' && (chunk as { isFinal?: unknown }).isFinal === true;
 }

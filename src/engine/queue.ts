@@ -1,4 +1,4 @@
-import { QueueClosedError, QueueEmptyError } from '../errors.js';
+import { QueueClosedError, QueueEmptyError } from '../errors/index.js';
 
 export interface GetOptions {
   /** Seconds to wait; rejects with QueueEmptyError after it. Omit to wait without limit. */

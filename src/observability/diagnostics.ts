@@ -12,15 +12,13 @@
  * of the process it runs in.
  */
 import diagnostics from 'node:diagnostics_channel';
-
-/** Engine ports as the envelope names them (contract/envelope.ts). */
-type PortName = 'request' | 'response' | 'stream' | 'kv_stream';
+import type { Port } from '../contract/envelope.js';
 
 /** A request admitted by a web process and sent to the engine. */
 export interface IngressMessage {
   id: string;
   route?: string | undefined;
-  port: PortName;
+  port: Port;
   /** The web process that sent it. */
   replyTo: string;
 }

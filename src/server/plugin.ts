@@ -2,7 +2,7 @@ import { Plugin } from '../app/plugin.js';
 import type { App } from '../app/app.js';
 import type { AppBuilder } from '../app/builder.js';
 import type { Tool, ToolContext } from '../app/tool.js';
-import { BuildError } from '../errors.js';
+import { BuildError } from '../errors/index.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../process/signals.js';
 import type { Server } from '../runtime/main/server.js';
 

@@ -11,7 +11,7 @@ import { PipeLink } from '../../src/ipc/transports/pipe.js';
 import { memoryLinkPair } from '../../src/ipc/transports/memory.js';
 import { codecByName } from '../../src/ipc/codecs/index.js';
 import { FrameDecoder } from '../../src/ipc/framing.js';
-import { EngineError, OverloadedError, QueueEmptyError, ResponseTimeoutError, ClientGoneError } from '../../src/errors.js';
+import { EngineError, OverloadedError, QueueEmptyError, ResponseTimeoutError, ClientGoneError } from '../../src/errors/index.js';
 import { assertNoLeaks, resourcesNow, socketPair, waitFor } from '../helpers.js';
 
 let baseline: string[];
@@ -179,7 +179,7 @@ test('a reply for an unknown id reaching the web side is dropped and counted', a
 });
 
 test('async generator handler streams with credit: a paused consumer pauses the engine', async () => {
-  const { channel, engine, close } = await pipePair('json', new Engine(), { streamWindow: 8 });
+  const { channel, engine, close } = await pipePair('json', new Engine());
   let produced = 0;
   let stoppedAt = -1;
   engine.handle('gen', async function* (_req, ctx) {
@@ -193,7 +193,7 @@ test('async generator handler streams with credit: a paused consumer pauses the 
       void ctx;
     }
   });
-  const stream = channel.submitStreaming({}, { route: 'gen' });
+  const stream = channel.submitStreaming({}, { route: 'gen', window: 8 });
   const first = await stream.next();
   assert.deepEqual(first.value, { i: 0 });
   await sleep(150);

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PipeLink } from '../../src/ipc/transports/pipe.js';
 import { codecByName } from '../../src/ipc/codecs/index.js';
-import type { Envelope } from '../../src/ipc/envelope.js';
-import { EncodeError } from '../../src/errors.js';
+import type { Envelope } from '../../src/contract/envelope.js';
+import { EncodeError } from '../../src/errors/index.js';
 import { assertNoLeaks, resourcesNow, socketPair, waitFor } from '../helpers.js';
 import { UNENCODABLE, unencodable } from './fixtures/unencodable/values.js';
 

@@ -2,20 +2,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { assertNoLeaks, resourcesNow, waitFor } from '../helpers.js';
+import { assertNoLeaks, freePort, resourcesNow, waitFor } from '../helpers.js';
 
 const main = fileURLToPath(new URL('../../examples/01-simple/main.ts', import.meta.url));
 
-/** A port that was free a moment ago (the example takes its port from PORT, not 0). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
 
 let baseline: string[];
 before(() => {

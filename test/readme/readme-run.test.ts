@@ -1,9 +1,9 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { assertNoLeaks, childPids, isAlive, json, resourcesNow, waitFor } from '../helpers.js';
+import { assertNoLeaks, childPids, freePort, isAlive, json, resourcesNow, waitFor } from '../helpers.js';
 import { spawnScript, type Spawned } from '../proc.js';
 import { blockFile, blockProject, readmeBlocks, tsBlocks, type Block } from './blocks.js';
 
@@ -17,13 +17,6 @@ after(async () => {
   await assertNoLeaks(baseline);
 });
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
 
 const refused = (port: number): Promise<boolean> =>
   new Promise((resolve) => {

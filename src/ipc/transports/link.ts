@@ -1,4 +1,4 @@
-import type { Envelope } from '../envelope.js';
+import type { Envelope } from '../../contract/envelope.js';
 
 /**
  * One side of a bidirectional, ordered envelope link. Transports differ only in how
@@ -14,7 +14,7 @@ export interface Link {
   send(envelope: Envelope): void;
   /** Sets the single receiver of incoming envelopes. */
   onMessage(handler: (envelope: Envelope) => void): void;
-  /** Called once when the link is gone (peer exited, socket closed, close() called). */
+  /** Adds a listener called once when the link is gone (peer exited, socket closed, close() called). */
   onClose(handler: (reason: string) => void): void;
   readonly isOpen: boolean;
   /** True while the underlying writer reports backpressure. */

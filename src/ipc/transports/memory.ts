@@ -1,4 +1,4 @@
-import type { Envelope } from '../envelope.js';
+import type { Envelope } from '../../contract/envelope.js';
 import type { Link } from './link.js';
 
 /**
@@ -9,7 +9,7 @@ import type { Link } from './link.js';
 class MemoryLink implements Link {
   peer!: MemoryLink;
   private handler: ((e: Envelope) => void) | undefined;
-  private closeHandler: ((reason: string) => void) | undefined;
+  private readonly closeHandlers: ((reason: string) => void)[] = [];
   private open = true;
   private inbox: Envelope[] = [];
   private scheduled = false;
@@ -48,14 +48,14 @@ class MemoryLink implements Link {
   }
 
   onClose(handler: (reason: string) => void): void {
-    this.closeHandler = handler;
+    this.closeHandlers.push(handler);
   }
 
   close(reason = 'closed'): void {
     if (!this.open) return;
     this.open = false;
     this.inbox = [];
-    this.closeHandler?.(reason);
+    for (const h of this.closeHandlers) h(reason);
     this.peer.close('peer closed');
   }
 }

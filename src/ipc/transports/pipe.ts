@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
-import type { Envelope } from '../envelope.js';
+import type { Envelope } from '../../contract/envelope.js';
 import type { Codec } from '../codecs/index.js';
-import { FrameDecoder, HEADER_BYTES } from '../framing.js';
+import { decodeFrame, encodeFrame } from '../frame.js';
+import { FrameDecoder } from '../framing.js';
 import type { Link } from './link.js';
-import { EncodeError } from '../../errors.js';
 
 export interface PipeLinkOptions {
   codec: Codec;
@@ -11,37 +11,19 @@ export interface PipeLinkOptions {
   name?: string;
 }
 
-/** Chunks of one stream sent in one turn, encoded at send time, framed together at flush. */
-interface ChunkGroup {
-  id: string;
-  parts: string[];
-  bytes: number;
-}
-
-/** A chunk group stops growing past this many bytes; the next chunk starts a new frame. */
-const CHUNK_GROUP_BYTES = 64 * 1024;
-
 /**
- * Envelopes over a stream socket (an inherited pipe or a Unix socket), framed with a
- * length prefix. Sends made in one event-loop turn leave in one write: many small
- * replies under load cost one syscall instead of one each. With a codec that can batch
- * (JSON), the chunks of one stream sent in that turn also share one frame, so the
- * receiver decodes one frame instead of one per chunk.
+ * Envelopes over a stream socket (an inherited pipe or a Unix socket), one length-prefixed
+ * frame each (../frame.ts). Sends made in one event-loop turn leave in one write: many
+ * small replies and stream chunks under load cost one syscall instead of one each.
  */
 export class PipeLink implements Link {
   readonly name: string;
   private readonly codec: Codec;
   private readonly decoder: FrameDecoder;
   private handler: ((e: Envelope) => void) | undefined;
-  private closeHandler: ((reason: string) => void) | undefined;
-  private outbox: (Buffer | ChunkGroup)[] = [];
+  private readonly closeHandlers: ((reason: string) => void)[] = [];
+  private outbox: Buffer[] = [];
   private outboxBytes = 0;
-  /**
-   * Per stream, its chunk group in the outbox that its next chunk joins. Streams run
-   * interleaved (many handlers yield in the same turn), so a group is found by id; any
-   * other envelope of that stream closes it, which keeps each stream's order exact.
-   */
-  private readonly groups = new Map<string, ChunkGroup>();
   private flushScheduled = false;
   private open = true;
   private draining = false;
@@ -68,49 +50,10 @@ export class PipeLink implements Link {
 
   send(envelope: Envelope): void {
     if (!this.open) return;
-    if (envelope.kind === 'chunk' && this.codec.chunkPart && isPlainChunk(envelope)) {
-      const part = this.encodePart(envelope);
-      if (part !== undefined) {
-        const g = this.groups.get(envelope.id);
-        if (g && g.bytes + part.length <= CHUNK_GROUP_BYTES) {
-          g.parts.push(part);
-          g.bytes += part.length;
-        } else {
-          const group = { id: envelope.id, parts: [part], bytes: part.length };
-          this.groups.set(envelope.id, group);
-          this.outbox.push(group);
-          this.schedule();
-        }
-        return;
-      }
-    }
-    // Encoded before anything else: a value the codec refuses leaves the outbox and groups as they were.
-    const body = this.encode(envelope);
-    if (this.groups.size > 0) this.groups.delete(envelope.id);
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header.writeUInt32BE(body.length, 0);
-    this.outbox.push(header, body);
-    this.outboxBytes += HEADER_BYTES + body.length;
-    this.schedule();
-  }
-
-  private encode(envelope: Envelope): Buffer {
-    try {
-      return this.codec.encode(envelope);
-    } catch (err) {
-      throw new EncodeError(this.codec.name, envelope.kind, err);
-    }
-  }
-
-  private encodePart(envelope: Envelope): string | undefined {
-    try {
-      return this.codec.chunkPart!(envelope.payload);
-    } catch (err) {
-      throw new EncodeError(this.codec.name, envelope.kind, err);
-    }
-  }
-
-  private schedule(): void {
+    // Encoded before it is queued: a value the codec refuses throws here and leaves the outbox as it was.
+    const frame = encodeFrame(envelope, this.codec);
+    this.outbox.push(frame);
+    this.outboxBytes += frame.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -119,49 +62,25 @@ export class PipeLink implements Link {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    this.groups.clear();
     if (!this.open || this.outbox.length === 0) return;
-    const items = this.outbox;
+    const data = this.outbox.length === 1 ? this.outbox[0]! : Buffer.concat(this.outbox, this.outboxBytes);
     this.outbox = [];
-    let bytes = this.outboxBytes;
     this.outboxBytes = 0;
-    let buffers = items as Buffer[];
-    if (items.some((i) => !Buffer.isBuffer(i))) {
-      buffers = [];
-      for (const item of items) {
-        if (Buffer.isBuffer(item)) {
-          buffers.push(item);
-        } else {
-          const body = this.codec.chunkBatch!(item.id, item.parts);
-          const header = Buffer.allocUnsafe(HEADER_BYTES);
-          header.writeUInt32BE(body.length, 0);
-          buffers.push(header, body);
-          bytes += HEADER_BYTES + body.length;
-        }
-      }
-    }
-    const data = Buffer.concat(buffers, bytes);
     if (!this.socket.write(data)) this.draining = true;
   };
 
   private readonly onData = (chunk: Buffer): void => {
+    const frames: Envelope[] = [];
     try {
-      this.decoder.push(chunk, (frame) => {
-        if (!this.open) return;
-        const e = this.codec.decode(frame);
-        if (e.batch === undefined) {
-          this.deliver(e);
-          return;
-        }
-        for (const payload of e.batch) {
-          if (!this.open) return;
-          this.deliver({ kind: 'chunk', id: e.id, payload });
-        }
-      });
+      this.decoder.push(chunk, (frame) => frames.push(decodeFrame(frame, this.codec)));
     } catch (err) {
       // A corrupt or oversized frame means the stream is out of sync: nothing after it can be trusted.
+      // The whole frames before it are still delivered.
+      for (const e of frames) this.deliver(e);
       this.shutdown(`protocol error: ${(err as Error).message}`);
+      return;
     }
+    for (const e of frames) this.deliver(e);
   };
 
   /**
@@ -171,6 +90,7 @@ export class PipeLink implements Link {
    * envelope is delivered.
    */
   private deliver(e: Envelope): void {
+    if (!this.open) return;
     try {
       this.handler?.(e);
     } catch (err) {
@@ -196,7 +116,7 @@ export class PipeLink implements Link {
   }
 
   onClose(handler: (reason: string) => void): void {
-    this.closeHandler = handler;
+    this.closeHandlers.push(handler);
   }
 
   close(): void {
@@ -210,17 +130,11 @@ export class PipeLink implements Link {
     if (!this.open) return;
     this.open = false;
     this.outbox = [];
-    this.groups.clear();
     this.socket.off('data', this.onData);
     this.socket.off('drain', this.onDrain);
     this.socket.off('close', this.onSocketClose);
     // Keep the error listener: a late EPIPE on a closing socket must not crash the process.
-    this.closeHandler?.(reason);
+    for (const h of this.closeHandlers) h(reason);
     if (!this.socket.destroyed && reason !== 'closed') this.socket.destroy();
   }
-}
-
-/** A chunk with nothing but its stream id and payload: the only kind a chunk group can carry. */
-function isPlainChunk(e: Envelope): boolean {
-  return e.payload !== undefined && e.replyTo === undefined && e.traceparent === undefined && e.ts === undefined && e.nonce === undefined && e.sig === undefined;
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HealthAnswer } from '../../contract/control.js';
+import { errorBody, wireErrorOf } from '../../errors/index.js';
 
 /**
  * What answers on the port once every web process is gone for good (restarts used up):
@@ -21,9 +22,7 @@ export class FallbackResponder {
   async open(host: string, port: number): Promise<boolean> {
     const server = createServer((req, res) => {
       const health = (req.url ?? '').split('?')[0] === '/_health';
-      const body = health
-        ? this.report().body
-        : { statusCode: 503, code: 'APPINFRA_ERR_UNAVAILABLE', error: 'Service Unavailable', message: 'No web process is running; see /_health and the server log' };
+      const body = health ? this.report().body : errorBody(wireErrorOf('APPINFRA_ERR_UNAVAILABLE'));
       res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', connection: 'close', 'retry-after': '5' });
       res.end(JSON.stringify(body));
     });

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { IPCChannel } from '../../channel/channel.js';
 import { Engine } from '../../engine/engine.js';
 import type { Queue } from '../../engine/queue.js';
-import { StateError } from '../../errors.js';
+import { StateError } from '../../errors/index.js';
 import { memoryLinkPair } from '../../ipc/transports/memory.js';
 import { pinoLevel } from '../../contract/log-levels.js';
 import type { CorsSpec, ForwardRoute, RouteModule, WebSpec } from '../../contract/web-spec.js';

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
-import { StateError } from '../../errors.js';
+import { StateError } from '../../errors/index.js';
 import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
 import type { Engine } from '../../engine/engine.js';
@@ -154,7 +154,7 @@ export class SubprocessManager {
       const timer = setTimeout(() => {
         cleanup();
         child.kill('SIGKILL');
-        reject(new StateError(`The web process did not start listening within ${seconds}s`));
+        reject(new StateError(`The web process did not start listening within ${seconds}s`, 'APPINFRA_ERR_WEB_START'));
       }, seconds * 1000);
       const onMessage = (msg: FromWeb): void => {
         if (msg.type === 'ready') {
@@ -162,12 +162,12 @@ export class SubprocessManager {
           resolve({ host: msg.host, port: msg.port });
         } else if (msg.type === 'fatal') {
           cleanup();
-          reject(new StateError(`The web process failed to start: ${msg.message}`));
+          reject(new StateError(`The web process failed to start: ${msg.message}`, 'APPINFRA_ERR_WEB_START'));
         }
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        reject(new StateError(`The web process exited during start-up (code ${code}, signal ${signal})${this.options.logFile ? `; see ${this.options.logFile}` : ''}`));
+        reject(new StateError(`The web process exited during start-up (code ${code}, signal ${signal})${this.options.logFile ? `; see ${this.options.logFile}` : ''}`, 'APPINFRA_ERR_WEB_START'));
       };
       const cleanup = (): void => {
         clearTimeout(timer);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import { ListenError, StateError } from '../../errors.js';
+import { ListenError, StateError } from '../../errors/index.js';
 import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from '../../contract/web-spec.js';
 import { decideRestart } from './backoff.js';

@@ -4,7 +4,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { IPCChannel } from '../../channel/channel.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../errors/index.js';
 import { pinoLevel } from '../../contract/log-levels.js';
 import type { HealthAnswer } from '../../contract/control.js';
 import type { WebSpec } from '../../contract/web-spec.js';

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, RouteGenericInterface, RouteShorthandOptions } from 'fastify';
 import { createRequire } from 'node:module';
-import { BuildError } from '../../errors.js';
+import { BuildError } from '../../errors/index.js';
 import { FORWARD_REPLY_MODES, PROTOCOLS, type ReplyMode } from '../../contract/protocols.js';
 import type { ForwardRoute, GraphQLResolverMap, HttpMethod, RouteSchema } from '../../contract/web-spec.js';
 import type { ExceptionHandlerSpec, MiddlewareSpec, RouteHandler, RouterPlugin } from '../../runtime/web/extras.js';
@@ -136,7 +136,7 @@ export class RouteConfigurer {
     options: RouteOptions = {},
   ): this {
     if (typeof handler !== 'function') {
-      throw new BuildError(`withRoute("${path}"): handler must be a function; to send the request to the engine use withForward("${path}", { handler: "name" })`);
+      throw new BuildError(`withRoute("${path}"): handler must be a function; to send the request to the engine use withForward("${path}", { handler: "name" })`, 'APPINFRA_ERR_ROUTE');
     }
     const { methods, responseModel, tags, summary, description, schema, strict, ...rest } = options;
     const fullSchema: Record<string, unknown> = { ...(schema ?? {}) };
@@ -165,19 +165,19 @@ export class RouteConfigurer {
     const modes: readonly string[] = FORWARD_REPLY_MODES;
     if (!modes.includes(reply)) {
       const hint = (reply as string) === 'graphql' ? '; declare GraphQL endpoints with withGraphQL({ schema, resolvers })' : '';
-      throw new BuildError(`${where}: reply must be one of ${modes.map((m) => `"${m}"`).join(', ')}, got ${JSON.stringify(reply)}${hint}`);
+      throw new BuildError(`${where}: reply must be one of ${modes.map((m) => `"${m}"`).join(', ')}, got ${JSON.stringify(reply)}${hint}`, 'APPINFRA_ERR_ROUTE');
     }
     const socket = PROTOCOLS[reply].socket;
     if (socket && options.methods && normaliseMethods(options.methods, where).some((m) => m !== 'GET')) {
-      throw new BuildError(`${where}: a ${reply} route is a WebSocket upgrade, which is a GET; remove methods`);
+      throw new BuildError(`${where}: a ${reply} route is a WebSocket upgrade, which is a GET; remove methods`, 'APPINFRA_ERR_ROUTE');
     }
     checkPositiveInt(where, 'window', options.window);
     checkPositiveInt(where, 'maxStreams', options.maxStreams);
     if (options.status !== undefined && !(Number.isInteger(options.status) && options.status >= 200 && options.status < 300)) {
-      throw new BuildError(`${where}: status must be a 2xx integer, got ${JSON.stringify(options.status)}`);
+      throw new BuildError(`${where}: status must be a 2xx integer, got ${JSON.stringify(options.status)}`, 'APPINFRA_ERR_ROUTE');
     }
     if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0)) {
-      throw new BuildError(`${where}: timeout must be a positive number of seconds, got ${JSON.stringify(options.timeout)}`);
+      throw new BuildError(`${where}: timeout must be a positive number of seconds, got ${JSON.stringify(options.timeout)}`, 'APPINFRA_ERR_ROUTE');
     }
     const schema: RouteSchema = { ...(options.schema ?? {}) };
     if (options.responseModel !== undefined) schema.response = { [options.status ?? 200]: options.responseModel, ...(schema.response ?? {}) };
@@ -195,7 +195,7 @@ export class RouteConfigurer {
     if (options.timeout) route.timeout = options.timeout;
     if (options.window) route.window = options.window;
     if (options.maxStreams) route.maxStreams = options.maxStreams;
-    if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new BuildError(`${where}: strict must be true or false, got ${JSON.stringify(options.strict)}`);
+    if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new BuildError(`${where}: strict must be true or false, got ${JSON.stringify(options.strict)}`, 'APPINFRA_ERR_ROUTE');
     const strict = options.strict ?? (this.strictByDefault ? true : undefined);
     if (strict !== undefined) route.strict = strict;
     this.parent._state.forwards.push(route);
@@ -222,11 +222,11 @@ export class RouteConfigurer {
   withGraphQL(options: GraphQLOptions): this {
     const path = options?.path ?? '/graphql';
     const where = `withGraphQL("${path}")`;
-    if (this.parent._state.forwards.some((r) => r.reply === 'graphql')) throw new BuildError(`${where}: a server has one GraphQL endpoint; merge the schemas`);
-    if (typeof options?.schema !== 'string' || options.schema.trim() === '') throw new BuildError(`${where}: schema must be a GraphQL SDL string`);
+    if (this.parent._state.forwards.some((r) => r.reply === 'graphql')) throw new BuildError(`${where}: a server has one GraphQL endpoint; merge the schemas`, 'APPINFRA_ERR_ROUTE');
+    if (typeof options?.schema !== 'string' || options.schema.trim() === '') throw new BuildError(`${where}: schema must be a GraphQL SDL string`, 'APPINFRA_ERR_ROUTE');
     checkResolverMap(where, options.schema, options.resolvers);
     if (options.timeout !== undefined && !(typeof options.timeout === 'number' && options.timeout > 0)) {
-      throw new BuildError(`${where}: timeout must be a positive number of seconds, got ${JSON.stringify(options.timeout)}`);
+      throw new BuildError(`${where}: timeout must be a positive number of seconds, got ${JSON.stringify(options.timeout)}`, 'APPINFRA_ERR_ROUTE');
     }
     checkPositiveInt(where, 'window', options.window);
     const route: ForwardRoute = {
@@ -250,7 +250,7 @@ export class RouteConfigurer {
    */
   fromModule(url: string | URL, options: RouterOptions = {}): this {
     const href = url instanceof URL ? url.href : url;
-    if (typeof href !== 'string' || href.length === 0) throw new BuildError('fromModule(url): url must be a module URL or path');
+    if (typeof href !== 'string' || href.length === 0) throw new BuildError('fromModule(url): url must be a module URL or path', 'APPINFRA_ERR_ROUTE');
     const entry: { url: string; prefix?: string; tags?: string[]; options?: Record<string, unknown> } = { url: href };
     if (options.prefix) entry.prefix = options.prefix;
     if (options.tags) entry.tags = options.tags;
@@ -323,7 +323,7 @@ export class RouteConfigurer {
 
 function checkPositiveInt(where: string, key: string, value: unknown): void {
   if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
-    throw new BuildError(`${where}: ${key} must be a positive integer, got ${JSON.stringify(value)}`);
+    throw new BuildError(`${where}: ${key} must be a positive integer, got ${JSON.stringify(value)}`, 'APPINFRA_ERR_ROUTE');
   }
 }
 
@@ -335,20 +335,20 @@ function checkResolverMap(where: string, sdl: string, resolvers: unknown): void 
   try {
     schema = buildSchema(sdl);
   } catch (err) {
-    throw new BuildError(`${where}: schema is not valid GraphQL SDL: ${(err as Error).message}`);
+    throw new BuildError(`${where}: schema is not valid GraphQL SDL: ${(err as Error).message}`, 'APPINFRA_ERR_ROUTE');
   }
   if (!resolvers || typeof resolvers !== 'object' || Array.isArray(resolvers)) {
-    throw new BuildError(`${where}: resolvers must map types to { field: 'engineHandlerName' }, e.g. { Query: { hello: 'hello' } }`);
+    throw new BuildError(`${where}: resolvers must map types to { field: 'engineHandlerName' }, e.g. { Query: { hello: 'hello' } }`, 'APPINFRA_ERR_ROUTE');
   }
   for (const [typeName, fields] of Object.entries(resolvers)) {
     const type = schema.getType(typeName);
-    if (!(type instanceof GraphQLObjectType)) throw new BuildError(`${where}: resolvers.${typeName}: the schema has no object type "${typeName}"`);
-    if (!fields || typeof fields !== 'object' || Array.isArray(fields)) throw new BuildError(`${where}: resolvers.${typeName} must map fields to engine handler names`);
+    if (!(type instanceof GraphQLObjectType)) throw new BuildError(`${where}: resolvers.${typeName}: the schema has no object type "${typeName}"`, 'APPINFRA_ERR_ROUTE');
+    if (!fields || typeof fields !== 'object' || Array.isArray(fields)) throw new BuildError(`${where}: resolvers.${typeName} must map fields to engine handler names`, 'APPINFRA_ERR_ROUTE');
     const known = type.getFields();
     for (const [field, handler] of Object.entries(fields as Record<string, unknown>)) {
-      if (!known[field]) throw new BuildError(`${where}: resolvers.${typeName}.${field}: "${typeName}" has no field "${field}"; it has ${Object.keys(known).join(', ')}`);
+      if (!known[field]) throw new BuildError(`${where}: resolvers.${typeName}.${field}: "${typeName}" has no field "${field}"; it has ${Object.keys(known).join(', ')}`, 'APPINFRA_ERR_ROUTE');
       if (typeof handler !== 'string' || handler === '') {
-        throw new BuildError(`${where}: resolvers.${typeName}.${field} must be an engine handler name (a string); functions cannot reach the web process`);
+        throw new BuildError(`${where}: resolvers.${typeName}.${field} must be an engine handler name (a string); functions cannot reach the web process`, 'APPINFRA_ERR_ROUTE');
       }
     }
   }

@@ -1,4 +1,4 @@
-import { BuildError, ConfigError } from '../../errors.js';
+import { BuildError, ConfigError } from '../../errors/index.js';
 import { ApiConfig, type ApiConfigInit } from '../config/api.js';
 import { IPCConfig } from '../config/ipc.js';
 import { unifyResponseTimeout } from '../config/deadline.js';

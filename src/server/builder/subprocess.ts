@@ -1,4 +1,4 @@
-import { BuildError } from '../../errors.js';
+import { BuildError } from '../../errors/index.js';
 import { Queue } from '../../engine/queue.js';
 import { IPCConfig, type IPCConfigInit } from '../config/ipc.js';
 import type { IPCConfigData } from '../config/schemas.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../errors/index.js';
 import type { EngineHandler } from '../../engine/context.js';
 import { inspectAppFile, readAppFile, type AppFile } from './app-file.js';
 import { handlerProblems, importEngineModule } from './app-engine.js';

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../errors/index.js';
 import type { EngineHandler } from '../../engine/context.js';
 import type { AppFile, Endpoint } from './app-file.js';
 
@@ -21,7 +21,7 @@ export async function importEngineModule(path: string, asWritten: string, source
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError(`${source}: engine.module ${asWritten} could not be imported: ${(err as Error).message}`);
+    throw new ConfigError(`${source}: engine.module ${asWritten} could not be imported: ${(err as Error).message}`, undefined, 'APPINFRA_ERR_ENGINE_MODULE');
   }
   const handlers = new Map<string, EngineHandler>();
   const dflt = mod.default;

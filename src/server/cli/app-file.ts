@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../errors/index.js';
 import { HTTP_METHODS, type HttpMethod, type RouteSchema } from '../../contract/web-spec.js';
 import { PROTOCOLS, REPLY_MODES, bindablePorts, type InterfaceKind, type ReplyMode } from '../../contract/protocols.js';
 import { ApiConfig } from '../config/api.js';

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import Fastify from 'fastify';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../errors/index.js';
 import { AJV_OPTIONS } from '../../runtime/web/ajv-options.js';
 import type { AppFile, Endpoint } from './app-file.js';
 

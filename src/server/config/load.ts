@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, type ConfigErrorCode } from '../../errors/index.js';
 import { ApiConfig } from './api.js';
 import { IPCConfig } from './ipc.js';
 import { UvicornConfig } from './uvicorn.js';
@@ -82,7 +82,7 @@ export function loadConfigFile(path: string, allowSections: readonly string[] = 
     return configFromObject(parseYamlText(text, path), allowSections);
   } catch (err) {
     if (err instanceof ConfigError && !err.message.startsWith(path)) {
-      throw new ConfigError(`${path}: ${err.message}`, err.details);
+      throw new ConfigError(`${path}: ${err.message}`, err.details, err.code as ConfigErrorCode);
     }
     throw err;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../errors/index.js';
 
 /** `foo_bar` -> `fooBar`: the seed's snake_case keys are accepted beside camelCase. */
 export function camelKey(key: string): string {

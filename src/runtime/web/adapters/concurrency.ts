@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { errorBody, wireErrorOf } from '../../../errors/index.js';
 
 /**
  * uvicorn's `limit_concurrency`: past `limit` requests in progress in this process, new
@@ -9,12 +10,8 @@ export function installConcurrencyLimit(app: FastifyInstance, limit: number): vo
   let inFlight = 0;
   app.addHook('onRequest', (request, reply, done) => {
     if (inFlight >= limit) {
-      reply.code(503).header('retry-after', '1').send({
-        statusCode: 503,
-        code: 'APPINFRA_ERR_CONCURRENCY',
-        error: 'Service Unavailable',
-        message: `Too many requests in progress (limit ${limit}), retry later`,
-      });
+      const wire = wireErrorOf('APPINFRA_ERR_CONCURRENCY', `Too many requests in progress (limit ${limit}), retry later`);
+      reply.code(wire.status).header('retry-after', '1').send(errorBody(wire));
       return;
     }
     inFlight++;

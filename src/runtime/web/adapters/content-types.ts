@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppinfraError } from '../../../errors.js';
+import { AppinfraError, CODES } from '../../../errors/index.js';
 
 /** A request body in a media type the route does not take: 415, whatever the route kind. */
 export class UnsupportedMediaTypeError extends AppinfraError {
   constructor(contentType: string | undefined) {
     const what = contentType ? `Content-Type ${contentType.split(';')[0]!.trim()}` : 'A body without a Content-Type';
-    super('UNSUPPORTED_MEDIA_TYPE', `${what} is not accepted here; send the body as JSON with Content-Type: application/json`, 415);
+    super('UNSUPPORTED_MEDIA_TYPE', `${what} is not accepted here; send the body as JSON with Content-Type: application/json`, CODES.UNSUPPORTED_MEDIA_TYPE.status);
   }
 }
 

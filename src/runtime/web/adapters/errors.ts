@@ -1,6 +1,6 @@
 import { METHODS } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppinfraError, OverloadedError, toWireError } from '../../../errors.js';
+import { AppinfraError, OverloadedError, errorBody, toWireError, wireErrorOf } from '../../../errors/index.js';
 import type { ExceptionHandlerSpec } from '../extras.js';
 import { UnsupportedMediaTypeError } from './content-types.js';
 
@@ -39,13 +39,6 @@ function logFailure(request: FastifyRequest, error: Error, status: number, code:
     request.log.error({ err: error }, "request failed");
   }
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
-  429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error', 501: 'Not Implemented',
-  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
-};
 
 function classDepth(cls: object): number {
   let depth = 0;
@@ -96,30 +89,24 @@ export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHa
     }
     if (error?.validation) {
       const detail = validationDetail(error);
-      return reply.code(422).send({
-        statusCode: 422,
-        code: 'VALIDATION_ERROR',
-        error: STATUS_TEXT[422],
-        message: detail.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; '),
-        detail,
-      });
+      const wire = wireErrorOf('VALIDATION_ERROR', detail.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; '));
+      return reply.code(wire.status).send(errorBody(wire, 'http', { detail }));
     }
     const wire = toWireError(error);
     if (wire.status >= 500) logFailure(request, error, wire.status, wire.code);
     if (error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfter));
-    const body: Record<string, unknown> = { statusCode: wire.status, code: wire.code, error: STATUS_TEXT[wire.status] ?? 'Error', message: wire.message };
-    if (wire.details !== undefined) body.details = wire.details;
-    return reply.code(wire.status).send(body);
+    return reply.code(wire.status).send(errorBody(wire));
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
     const allow = allowedMethods(app, request.url);
     if (allow.length > 0) {
       const allowed = allow.join(', ');
-      reply.code(405).header('allow', allowed);
-      return reply.send({ statusCode: 405, code: 'METHOD_NOT_ALLOWED', error: STATUS_TEXT[405], message: `Route ${path} does not allow ${request.method}; it allows ${allowed}` });
+      const wire = wireErrorOf('METHOD_NOT_ALLOWED', `Route ${path} does not allow ${request.method}; it allows ${allowed}`);
+      return reply.code(wire.status).header('allow', allowed).send(errorBody(wire));
     }
-    return reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `Route ${request.method} ${path} not found` });
+    const wire = wireErrorOf('NOT_FOUND', `Route ${request.method} ${path} not found`);
+    return reply.code(wire.status).send(errorBody(wire));
   });
 }
 

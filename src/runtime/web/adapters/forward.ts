@@ -1,45 +1,190 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IPCChannel } from '../../../channel/channel.js';
+import type { ServerResponse } from 'node:http';
+import { type IPCChannel, DEFAULT_STREAM_WINDOW, Waiter, payloadOf } from '../../../channel/index.js';
+import { type Envelope, jsonBytesOf } from '../../../contract/envelope.js';
 import type { ForwardRoute } from '../../../contract/web-spec.js';
+import { type AppinfraError, ClientGoneError, EngineError } from '../../../errors/index.js';
+import { cancelWhenGone, forget } from './client-gone.js';
 import { engineRequest, traceparentOf } from './ingress.js';
-import { replySse } from './sse.js';
+import { errorEvent, jsonEvent, openSse } from './sse.js';
 
-/** Registers one forward route: the ingress adapter of seed 000 for HTTP JSON and SSE. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Registers one forward route: the ingress adapter of seed 000 for HTTP JSON and SSE.
+ * The request chain is short and the same for both: admit and send (`channel.open`), then
+ * the engine's replies go straight into the HTTP response through a waiter, with no
+ * promise, closure or timer of its own per request.
+ */
 export function registerForward(app: FastifyInstance, route: ForwardRoute, channel: IPCChannel, defaultTimeout: number): void {
   const schema: Record<string, unknown> = { ...(route.schema ?? {}) };
   if (route.tags) schema.tags = route.tags;
   if (route.summary) schema.summary = route.summary;
   if (route.description) schema.description = route.description;
   const timeout = route.timeout ?? defaultTimeout;
-  const handler = route.reply === 'sse' ? sseHandler(route, channel, timeout) : jsonHandler(route, channel, timeout);
+  const status = route.status ?? 200;
+  // A response schema filters and checks what goes out: those replies are parsed and serialised
+  // by Fastify; without one, the engine's JSON text is the body as it came.
+  const passThrough = route.schema?.response === undefined;
+  const sse = route.reply === 'sse';
+  const window = route.window ?? DEFAULT_STREAM_WINDOW;
+  const handler = (req: FastifyRequest, reply: FastifyReply): void => {
+    const waiter = sse ? new SseReplyWaiter(channel, req, reply, status, window) : new JsonReplyWaiter(req, reply, status, passThrough);
+    const refused = channel.open(waiter, engineRequest(channel, req, req.body), {
+      route: route.handler,
+      timeout,
+      traceparent: traceparentOf(req),
+      wantJson: true,
+    });
+    if (refused) {
+      reply.send(refused);
+      return;
+    }
+    cancelWhenGone(channel, req, waiter);
+  };
   app.route({ method: route.methods, url: route.path, schema, handler, ...(route.strict ? { config: { strict: true } } : {}) });
 }
 
-function jsonHandler(route: ForwardRoute, channel: IPCChannel, timeout: number) {
-  const status = route.status ?? 200;
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    const request = engineRequest(channel, req, req.body);
-    const res = reply.raw;
-    // The client leaving before we answer cancels the engine's work (WEB-08).
-    const onClose = (): void => {
-      if (!res.writableFinished) channel.cancel(request.id);
-    };
-    res.once('close', onClose);
-    try {
-      const result = await channel.submit(request, { route: route.handler, timeout, traceparent: traceparentOf(req) });
-      reply.code(status);
-      return result === undefined ? null : result;
-    } catch (err) {
-      res.off('close', onClose);
-      throw err;
+/** A JSON route's request: its reply is the HTTP body. */
+class JsonReplyWaiter extends Waiter {
+  constructor(
+    private readonly req: FastifyRequest,
+    private readonly reply: FastifyReply,
+    private readonly status: number,
+    private readonly passThrough: boolean,
+  ) {
+    super();
+  }
+
+  receive(e: Envelope): void {
+    forget(this.req, this);
+    const bytes = this.passThrough ? jsonBytesOf(e) : undefined;
+    if (bytes) {
+      this.reply.code(this.status).type(JSON_TYPE).send(bytes);
+      return;
     }
+    const p = payloadOf(e);
+    if ('error' in p) {
+      this.reply.send(p.error);
+      return;
+    }
+    this.reply.code(this.status);
+    // A string answer is JSON too, as it is over the pipe: quoted, never sent as text/plain.
+    if (typeof p.value === 'string') this.reply.type(JSON_TYPE).send(JSON.stringify(p.value));
+    else this.reply.send(p.value === undefined ? null : p.value);
+  }
+
+  failed(err: AppinfraError): void {
+    forget(this.req, this);
+    this.reply.send(err);
+  }
+}
+
+/**
+ * An SSE route's request: each chunk is written as an event as it arrives, and credit is
+ * returned to the engine as the client's socket takes them (held back while the socket
+ * asks to wait for `drain`), so a slow client slows the engine. The first reply commits
+ * the status, so admission (503) and early engine errors keep their own.
+ */
+class SseReplyWaiter extends Waiter {
+  private res: ServerResponse | undefined;
+  private consumed = 0;
+  private blocked = false;
+
+  constructor(
+    private readonly channel: IPCChannel,
+    private readonly req: FastifyRequest,
+    private readonly reply: FastifyReply,
+    private readonly status: number,
+    private readonly windowSize: number,
+  ) {
+    super();
+  }
+
+  override get window(): number {
+    return this.windowSize;
+  }
+
+  receive(e: Envelope): void {
+    const res = (this.res ??= openSse(this.reply, this.status));
+    if (e.kind === 'chunk') {
+      if (this.write(res, e)) this.taken();
+      return;
+    }
+    // `end` (or a handler's return value): its payload, if any, is the last event.
+    forget(this.req, this);
+    if (e.body !== undefined || e.payload !== undefined) this.write(res, e);
+    res.end();
+  }
+
+  failed(err: AppinfraError): void {
+    forget(this.req, this);
+    const res = this.res;
+    if (!res) {
+      this.reply.send(err);
+      return;
+    }
+    if (!(err instanceof ClientGoneError) && !res.destroyed) send(res, errorEvent(err));
+    res.end();
+  }
+
+  /** Writes one chunk's event; false when it could not be written as JSON (the stream then ends with an error event). */
+  private write(res: ServerResponse, e: Envelope): boolean {
+    const bytes = jsonBytesOf(e);
+    let event: Buffer | string;
+    if (bytes) {
+      event = jsonEvent(bytes);
+    } else {
+      const p = payloadOf(e);
+      let text: string | undefined;
+      try {
+        if ('error' in p) throw p.error;
+        text = JSON.stringify(p.value) as string | undefined;
+      } catch {
+        // Direct mode hands values over as they are: one that JSON cannot carry (a BigInt)
+        // ends this stream with the same generic error the engine sends in subprocess mode.
+        this.channel.fail(this, new EngineError(500, 'Internal Server Error', 'INTERNAL_ERROR'));
+        return false;
+      }
+      event = `data: ${text ?? 'null'}\n\n`;
+    }
+    if (!send(res, event) && !this.blocked) {
+      this.blocked = true;
+      res.once('drain', this.onDrain);
+    }
+    return true;
+  }
+
+  /** Credit in halves of the window: fewer credit messages, no stall. */
+  private taken(): void {
+    if (++this.consumed >= Math.max(1, this.windowSize >> 1) && !this.blocked) this.grant();
+  }
+
+  private grant(): void {
+    const n = this.consumed;
+    this.consumed = 0;
+    if (n > 0) this.channel.credit(this, n);
+  }
+
+  private readonly onDrain = (): void => {
+    this.blocked = false;
+    if (!this.ended) this.grant();
   };
 }
 
-function sseHandler(route: ForwardRoute, channel: IPCChannel, timeout: number) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const request = engineRequest(channel, req, req.body);
-    const stream = channel.submitStreaming(request, { route: route.handler, timeout, traceparent: traceparentOf(req), ...(route.window ? { window: route.window } : {}) });
-    await replySse(reply, stream, route.status === undefined ? {} : { status: route.status });
-  };
+/**
+ * Writes one event. Events written in the same tick (chunks that arrived together) leave
+ * in one write: the response is corked until the next tick.
+ */
+function send(res: ServerResponse, event: Buffer | string): boolean {
+  if (res.destroyed) return true;
+  if (!res.writableCorked) {
+    res.cork();
+    process.nextTick(uncork, res);
+  }
+  return res.write(event);
+}
+
+function uncork(res: ServerResponse): void {
+  res.uncork();
 }

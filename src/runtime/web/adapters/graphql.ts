@@ -11,7 +11,7 @@ import { buildSchema } from 'graphql';
 import mercurius, { type IResolvers, type MercuriusContext } from 'mercurius';
 import type { WebSocket } from 'ws';
 import type { IPCChannel, SubmitOptions } from '../../../channel/channel.js';
-import { toWireError } from '../../../errors.js';
+import { toWireError } from '../../../errors/index.js';
 import type { ForwardRoute, GraphQLSpec } from '../../../contract/web-spec.js';
 import { engineRequest, traceparentOf } from './ingress.js';
 

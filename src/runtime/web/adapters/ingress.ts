@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { IPCChannel } from '../../../channel/channel.js';
-import { toWireError } from '../../../errors.js';
+import { toWireError } from '../../../errors/index.js';
 import type { ForwardRequest } from '../../../contract/request.js';
 
 /**

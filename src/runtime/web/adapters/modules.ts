@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import type { IPCChannel } from '../../../channel/channel.js';
-import { BuildError } from '../../../errors.js';
+import { BuildError } from '../../../errors/index.js';
 import type { RouteModule } from '../../../contract/web-spec.js';
 import type { InlineRouter } from '../extras.js';
 
@@ -21,11 +21,11 @@ export async function registerModule(app: FastifyInstance, mod: RouteModule, cha
   try {
     loaded = (await import(moduleHref(mod.url))) as { default?: unknown };
   } catch (err) {
-    throw new BuildError(`Route module ${mod.url} could not be imported: ${(err as Error).message}`);
+    throw new BuildError(`Route module ${mod.url} could not be imported: ${(err as Error).message}`, 'APPINFRA_ERR_ROUTE_MODULE');
   }
   const plugin = loaded.default;
   if (typeof plugin !== 'function') {
-    throw new BuildError(`Route module ${mod.url} must have a default export: a Fastify plugin (app, { ipc }) => { app.get(...) }`);
+    throw new BuildError(`Route module ${mod.url} must have a default export: a Fastify plugin (app, { ipc }) => { app.get(...) }`, 'APPINFRA_ERR_ROUTE_MODULE');
   }
   const opts: Record<string, unknown> = { ...(mod.options ?? {}), ipc: channel };
   if (mod.prefix) opts.prefix = mod.prefix;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { IPCChannel } from '../../../channel/channel.js';
-import { ConfigError } from '../../../errors.js';
+import { ConfigError } from '../../../errors/index.js';
 import { PROTOCOLS, REPLY_MODES, isReplyMode, type ReplyMode } from '../../../contract/protocols.js';
 import type { ForwardRoute } from '../../../contract/web-spec.js';
 import { registerForward } from './forward.js';

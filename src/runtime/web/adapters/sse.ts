@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { toWireError } from '../../../errors.js';
+import { toWireError } from '../../../errors/index.js';
 
 export interface SseOptions {
   /** HTTP status once the first chunk is in (default 200). */
@@ -20,13 +20,7 @@ export interface SseOptions {
  */
 export async function replySse(reply: FastifyReply, stream: AsyncIterator<unknown>, options: SseOptions = {}): Promise<void> {
   const first = await stream.next();
-  const res = reply.raw;
-  reply.hijack();
-  res.writeHead(options.status ?? 200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
+  const res = openSse(reply, options.status ?? 200);
   let gone = false;
   const onClose = (): void => {
     if (!res.writableFinished) {
@@ -54,7 +48,27 @@ export async function replySse(reply: FastifyReply, stream: AsyncIterator<unknow
   }
 }
 
-function errorEvent(err: unknown): string {
+/** Commits an SSE response: Fastify lets go of it, the status and headers leave now. */
+export function openSse(reply: FastifyReply, status: number): ServerResponse {
+  const res = reply.raw;
+  reply.hijack();
+  res.writeHead(status, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  return res;
+}
+
+const DATA = Buffer.from('data: ');
+const END = Buffer.from('\n\n');
+
+/** One `data:` event holding JSON text that came off the wire as bytes: framed, never parsed. */
+export function jsonEvent(json: Buffer): Buffer {
+  return Buffer.concat([DATA, json, END], DATA.length + json.length + END.length);
+}
+
+export function errorEvent(err: unknown): string {
   const wire = toWireError(err);
   return `event: error\ndata: ${JSON.stringify({ statusCode: wire.status, code: wire.code, message: wire.message })}\n\n`;
 }
@@ -64,7 +78,7 @@ function errorEvent(err: unknown): string {
  * Events written in the same tick (a batch of chunks that arrived together) leave in one
  * write: the response is corked until the next tick, instead of one syscall per event.
  */
-function writeEvent(res: ServerResponse, event: string): Promise<void> | void {
+export function writeEvent(res: ServerResponse, event: string | Buffer): Promise<void> | void {
   if (res.destroyed) return;
   if (!res.writableCorked) {
     res.cork();

@@ -21,7 +21,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import websocketPlugin from '@fastify/websocket';
 import type { RawData, WebSocket } from 'ws';
 import type { IPCChannel } from '../../../channel/channel.js';
-import type { Port } from '../../../ipc/envelope.js';
+import { CODES, errorBody, wireErrorOf, type ErrorCode } from '../../../errors/index.js';
+import type { Port } from '../../../contract/envelope.js';
 import { PROTOCOLS } from '../../../contract/protocols.js';
 import type { ForwardRoute } from '../../../contract/web-spec.js';
 import { clientError, engineRequest, traceparentOf } from './ingress.js';
@@ -101,12 +102,10 @@ export function registerSocketRoute(app: FastifyInstance, route: ForwardRoute, c
     url: route.path,
     schema,
     handler: async (_req: FastifyRequest, reply: FastifyReply) =>
-      reply.code(426).header('upgrade', 'websocket').send({
-        statusCode: 426,
-        code: 'UPGRADE_REQUIRED',
-        error: 'Upgrade Required',
-        message: `${route.path} is a WebSocket endpoint; connect with a WebSocket client`,
-      }),
+      reply
+        .code(CODES.UPGRADE_REQUIRED.status)
+        .header('upgrade', 'websocket')
+        .send(errorBody(wireErrorOf('UPGRADE_REQUIRED', `${route.path} is a WebSocket endpoint; connect with a WebSocket client`))),
     wsHandler: (socket: WebSocket, req: FastifyRequest) => {
       // Listeners are attached synchronously here, so no early frame is lost.
       new SocketSession(socket, req, channel, route, dialect, timeout, socketDrainOf(app));
@@ -163,11 +162,11 @@ export class SocketSession implements DrainableSocket {
       if (isBinary) throw new Error('binary');
       msg = JSON.parse(raw.toString());
     } catch {
-      this.sendError(null, 400, 'BAD_FRAME', 'Frames must be JSON text, e.g. {"type":"' + d.open + '","' + d.tag + '":"a","data":{}}');
+      this.sendError(null, 'BAD_FRAME', 'Frames must be JSON text, e.g. {"type":"' + d.open + '","' + d.tag + '":"a","data":{}}');
       return;
     }
     if (!msg || typeof msg !== 'object' || Array.isArray(msg)) {
-      this.sendError(null, 400, 'BAD_FRAME', 'A frame must be a JSON object');
+      this.sendError(null, 'BAD_FRAME', 'A frame must be a JSON object');
       return;
     }
     const frame = msg as Frame;
@@ -175,13 +174,13 @@ export class SocketSession implements DrainableSocket {
     let tag = frame[d.tag];
     if (tag === undefined && d.implicit && type === d.open) tag = String(++this.seq);
     if (typeof tag !== 'string' && typeof tag !== 'number') {
-      this.sendError(null, 400, 'BAD_FRAME', `A "${String(type)}" frame needs a string "${d.tag}"`);
+      this.sendError(null, 'BAD_FRAME', `A "${String(type)}" frame needs a string "${d.tag}"`);
       return;
     }
     const name = String(tag);
     if (type === d.open) this.open(name, frame.data);
     else if (type === d.close) this.cancel(name);
-    else this.sendError(name, 400, 'BAD_FRAME', `Unknown frame type ${JSON.stringify(type)}; use "${d.open}" or "${d.close}"`);
+    else this.sendError(name, 'BAD_FRAME', `Unknown frame type ${JSON.stringify(type)}; use "${d.open}" or "${d.close}"`);
   };
 
   private readonly onClose = (): void => {
@@ -196,15 +195,15 @@ export class SocketSession implements DrainableSocket {
 
   private open(tag: string, data: unknown): void {
     if (this.drain?.draining) {
-      this.sendError(tag, 503, 'SHUTTING_DOWN', 'The server is shutting down; open the stream again on a new connection');
+      this.sendError(tag, 'SHUTTING_DOWN', 'The server is shutting down; open the stream again on a new connection');
       return;
     }
     if (this.streams.has(tag)) {
-      this.sendError(tag, 409, 'STREAM_EXISTS', `"${tag}" is already open on this socket; ${this.dialect.close} it first or use another ${this.dialect.tag}`);
+      this.sendError(tag, 'STREAM_EXISTS', `"${tag}" is already open on this socket; ${this.dialect.close} it first or use another ${this.dialect.tag}`);
       return;
     }
     if (this.streams.size >= this.maxStreams) {
-      this.sendError(tag, 429, 'TOO_MANY_STREAMS', `This socket already has ${this.maxStreams} open streams; ${this.dialect.close} one first`);
+      this.sendError(tag, 'TOO_MANY_STREAMS', `This socket already has ${this.maxStreams} open streams; ${this.dialect.close} one first`);
       return;
     }
     const request: Record<string, unknown> = { ...engineRequest(this.channel, this.upgrade, data) };
@@ -221,7 +220,7 @@ export class SocketSession implements DrainableSocket {
   private cancel(tag: string): void {
     const entry = this.streams.get(tag);
     if (!entry) {
-      this.sendError(tag, 404, 'NO_SUCH_STREAM', `Nothing is open under "${tag}"`);
+      this.sendError(tag, 'NO_SUCH_STREAM', `Nothing is open under "${tag}"`);
       return;
     }
     // Forget it first: its pump sends nothing more, so this `end` is the key's last frame.
@@ -291,7 +290,7 @@ export class SocketSession implements DrainableSocket {
     return Promise.race([written, this.gone]);
   }
 
-  private sendError(tag: string | null, statusCode: number, code: string, message: string): void {
-    void this.send({ type: 'error', [this.dialect.tag]: tag, error: { statusCode, code, message } });
+  private sendError(tag: string | null, code: ErrorCode, message: string): void {
+    void this.send({ type: 'error', [this.dialect.tag]: tag, error: errorBody(wireErrorOf(code, message), 'stream') });
   }
 }

@@ -1,5 +1,7 @@
+import { CODES, type ErrorCode } from './codes.js';
+
 /**
- * Every error the framework raises is a class with a stable `code`, a message
+ * Every error the framework raises is a class with a stable `code` (codes.ts), a message
  * that tells the user what to change, and a deterministic HTTP status.
  */
 export class AppinfraError extends Error {
@@ -19,52 +21,61 @@ export class AppinfraError extends Error {
 
 /** A configuration value is wrong: raised at construction or load time, never at request time. */
 export class ConfigError extends AppinfraError {
-  constructor(message: string, details?: unknown) {
-    super('APPINFRA_ERR_CONFIG', message, 500, details);
+  constructor(message: string, details?: unknown, code: ConfigErrorCode = 'APPINFRA_ERR_CONFIG') {
+    super(code, message, CODES[code].status, details);
   }
 }
+
+/** What made a configuration wrong: a value (or a file holding values), or an engine module that does not import. */
+export type ConfigErrorCode = Extract<ErrorCode, 'APPINFRA_ERR_CONFIG' | 'APPINFRA_ERR_ENGINE_MODULE'>;
 
 /** A builder was used in a way that cannot work (for example an inline closure in subprocess mode). */
 export class BuildError extends AppinfraError {
-  constructor(message: string) {
-    super('APPINFRA_ERR_BUILD', message, 500);
+  constructor(message: string, code: BuildErrorCode = 'APPINFRA_ERR_BUILD') {
+    super(code, message, CODES[code].status);
   }
 }
 
+/** What a builder refused: its use, a route declaration, a route module that cannot be loaded. */
+export type BuildErrorCode = Extract<ErrorCode, 'APPINFRA_ERR_BUILD' | 'APPINFRA_ERR_ROUTE' | 'APPINFRA_ERR_ROUTE_MODULE'>;
+
 /** A runtime object was used in the wrong state (stop before start, start twice, ...). */
 export class StateError extends AppinfraError {
-  constructor(message: string) {
-    super('APPINFRA_ERR_STATE', message, 500);
+  constructor(message: string, code: StateErrorCode = 'APPINFRA_ERR_STATE') {
+    super(code, message, CODES[code].status);
   }
 }
+
+/** What a runtime object could not do: a call in the wrong state, an address it cannot bind, a web process that did not start. */
+export type StateErrorCode = Extract<ErrorCode, 'APPINFRA_ERR_STATE' | 'APPINFRA_ERR_LISTEN' | 'APPINFRA_ERR_WEB_START'>;
 
 /** Admission refused: too many requests waiting for the engine. Maps to 503 + Retry-After. */
 export class OverloadedError extends AppinfraError {
   readonly retryAfter: number;
-  constructor(message = 'Server is at capacity, retry later', retryAfter = 1) {
-    super('APPINFRA_ERR_OVERLOADED', message, 503);
+  constructor(message: string = CODES.APPINFRA_ERR_OVERLOADED.message, retryAfter = 1) {
+    super('APPINFRA_ERR_OVERLOADED', message, CODES.APPINFRA_ERR_OVERLOADED.status);
     this.retryAfter = retryAfter;
   }
 }
 
 /** The engine did not answer before the deadline. Maps to 504. */
 export class ResponseTimeoutError extends AppinfraError {
-  constructor(message = 'The engine did not answer in time') {
-    super('APPINFRA_ERR_TIMEOUT', message, 504);
+  constructor(message: string = CODES.APPINFRA_ERR_TIMEOUT.message) {
+    super('APPINFRA_ERR_TIMEOUT', message, CODES.APPINFRA_ERR_TIMEOUT.status);
   }
 }
 
 /** The channel to the engine is closed or down. Maps to 503. */
 export class ChannelClosedError extends AppinfraError {
-  constructor(message = 'The engine is not reachable') {
-    super('APPINFRA_ERR_CHANNEL_CLOSED', message, 503);
+  constructor(message: string = CODES.APPINFRA_ERR_CHANNEL_CLOSED.message) {
+    super('APPINFRA_ERR_CHANNEL_CLOSED', message, CODES.APPINFRA_ERR_CHANNEL_CLOSED.status);
   }
 }
 
 /** The client went away; nobody will read the answer. 499 as nginx logs it. */
 export class ClientGoneError extends AppinfraError {
-  constructor(message = 'The client closed the request') {
-    super('APPINFRA_ERR_CLIENT_GONE', message, 499);
+  constructor(message: string = CODES.APPINFRA_ERR_CLIENT_GONE.message) {
+    super('APPINFRA_ERR_CLIENT_GONE', message, CODES.APPINFRA_ERR_CLIENT_GONE.status);
   }
 }
 
@@ -82,14 +93,14 @@ export class EngineError extends AppinfraError {
 /** Python's queue.Empty: `Queue.get({ timeout })` found nothing in time. */
 export class QueueEmptyError extends AppinfraError {
   constructor() {
-    super('APPINFRA_ERR_QUEUE_EMPTY', 'Queue is empty', 500);
+    super('APPINFRA_ERR_QUEUE_EMPTY', CODES.APPINFRA_ERR_QUEUE_EMPTY.message, CODES.APPINFRA_ERR_QUEUE_EMPTY.status);
   }
 }
 
 /** The queue was closed; nothing more will arrive. */
 export class QueueClosedError extends AppinfraError {
   constructor() {
-    super('APPINFRA_ERR_QUEUE_CLOSED', 'Queue is closed', 500);
+    super('APPINFRA_ERR_QUEUE_CLOSED', CODES.APPINFRA_ERR_QUEUE_CLOSED.message, CODES.APPINFRA_ERR_QUEUE_CLOSED.status);
   }
 }
 
@@ -121,7 +132,7 @@ export class EncodeError extends AppinfraError {
       `The ${what} cannot be sent to the other process: it holds a value the "${codec}" codec cannot encode ` +
         '(json: BigInt, circular objects; msgpack: circular objects, Symbols; v8: Symbols, functions). ' +
         'Convert it to plain data (numbers, strings, arrays, objects), or pick a codec that carries it with .subprocess.withCodec()',
-      500,
+      CODES.APPINFRA_ERR_ENCODE.status,
     );
     this.codec = codec;
     this.reason = cause instanceof Error ? cause.message : String(cause);
@@ -129,44 +140,12 @@ export class EncodeError extends AppinfraError {
   }
 }
 
-/** The wire form of an error reply: what crosses the process boundary and what a client may see. */
-export interface WireError {
-  status: number;
-  code: string;
-  message: string;
-  details?: unknown;
-}
-
-const GENERIC_500: WireError = { status: 500, code: 'INTERNAL_ERROR', message: 'Internal Server Error' };
-
-/**
- * Deterministic mapping from anything thrown to what a client may see (WEB-04).
- * Only errors that carry an explicit numeric status in 400..599 keep their message;
- * everything else is a generic 500, so a stack or an internal message never leaks.
- */
-export function toWireError(err: unknown): WireError {
-  if (err instanceof AppinfraError) {
-    const wire: WireError = { status: err.status, code: err.code, message: err.message };
-    if (err.details !== undefined) wire.details = err.details;
-    return wire;
+/** Bytes received from the other process do not decode into a value: that request alone fails, with a generic 500. */
+export class DecodeError extends AppinfraError {
+  constructor(cause: unknown) {
+    super('APPINFRA_ERR_DECODE', CODES.APPINFRA_ERR_DECODE.message, CODES.APPINFRA_ERR_DECODE.status);
+    this.cause = cause;
   }
-  if (err && typeof err === 'object') {
-    const e = err as { status?: unknown; statusCode?: unknown; code?: unknown; message?: unknown; expose?: unknown };
-    const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
-    if (status !== undefined && status >= 400 && status <= 599 && Number.isInteger(status)) {
-      return {
-        status,
-        code: typeof e.code === 'string' ? e.code : 'ERROR',
-        message: typeof e.message === 'string' && status < 500 ? e.message : status >= 500 ? 'Internal Server Error' : 'Error',
-      };
-    }
-  }
-  return { ...GENERIC_500 };
-}
-
-/** Turns a wire error back into a throwable on the web side. */
-export function fromWireError(wire: WireError): AppinfraError {
-  return new EngineError(wire.status, wire.message, wire.code, wire.details);
 }
 
 /**
@@ -180,7 +159,7 @@ export class ListenError extends StateError {
   readonly reason: string;
 
   constructor(host: string, port: number, reason: string) {
-    super(`cannot listen on ${host}:${port}: ${reason}; choose another port (withPort), or 0 for a free one`);
+    super(`cannot listen on ${host}:${port}: ${reason}; choose another port (withPort), or 0 for a free one`, 'APPINFRA_ERR_LISTEN');
     this.host = host;
     this.port = port;
     this.reason = reason;

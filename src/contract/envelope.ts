@@ -26,12 +26,31 @@ export interface Envelope {
   window?: number;
   payload?: unknown;
   /**
-   * On the wire only: the payloads of several `chunk` envelopes of one stream in one frame
-   * (see `Codec.chunkBatch`). The receiving link hands them on as separate chunks.
+   * Replies: the payload travels as JSON text whatever the codec, so the web process can
+   * write it into an HTTP body or an SSE event as it came, without parsing it.
    */
-  batch?: unknown[];
+  json?: boolean;
+  /** Requests: the caller will write the answer as JSON (a JSON or SSE route): reply with `json`. */
+  wantJson?: boolean;
+  /**
+   * Received envelopes only: the payload's bytes as they came off the wire. `payload`
+   * decodes them on first read; a JSON route takes `body.bytes` instead when `body.json`.
+   */
+  body?: WireBody;
   /** Room for signed transports. */
   ts?: number;
   nonce?: string;
   sig?: string;
+}
+
+/** A payload as it came off the wire, decoded only if somebody reads the value. */
+export interface WireBody {
+  readonly bytes: Buffer;
+  /** True when `bytes` is JSON text (the json codec, or a reply with `json`). */
+  readonly json: boolean;
+}
+
+/** JSON text of a received payload when it travelled as such; undefined otherwise (decode `payload`). */
+export function jsonBytesOf(e: Envelope): Buffer | undefined {
+  return e.body?.json ? e.body.bytes : undefined;
 }
