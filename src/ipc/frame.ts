@@ -1,4 +1,4 @@
-import type { Envelope, EnvelopeKind, Port, WireBody } from '../contract/envelope.js';
+import type { Envelope, EnvelopeKind, WireBody } from '../contract/envelope.js';
 import { EncodeError } from '../errors/index.js';
 import type { Codec } from './codecs/index.js';
 import { HEADER_BYTES } from './framing.js';
@@ -107,17 +107,7 @@ export function decodeFrame(frame: Buffer, codec: Codec): Envelope {
  * web process takes `body.bytes` and never pays for the value.
  */
 class ReceivedEnvelope implements Envelope {
-  replyTo?: string;
-  port?: Port;
-  route?: string;
-  deadline?: number;
-  traceparent?: string;
-  stream?: boolean;
-  window?: number;
-  wantJson?: boolean;
-  ts?: number;
-  nonce?: string;
-  sig?: string;
+  // The meta fields (route, deadline, ...) are set by decodeFrame when present.
   body?: WireBody;
   private decoded = false;
   private value: unknown;
