@@ -4,6 +4,7 @@
 // hundred modules: Node 20 has no compile cache, and module loading was half of a start.
 //
 // Two kinds of module stay outside the bundle:
+// - modules the web process imports lazily (the GraphQL adapter), which stay lazy;
 // - the package's own modules that route modules share through `appinfra/web` (errors,
 //   the channel, replySse): a second copy inside the bundle would make `instanceof` fail
 //   between an error a route module throws and the one the web process maps to a status;
@@ -34,7 +35,9 @@ const keepShared = {
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       const target = resolve(args.resolveDir, args.path);
-      if (!shared.has(target)) return undefined;
+      // A lazily imported module stays a file of its own: inside the bundle, its own imports
+      // (mercurius, graphql) would become static imports of the bundle and load at every start.
+      if (!shared.has(target) && args.kind !== 'dynamic-import') return undefined;
       // Point the bundle (which lives in dist/) at the very file route modules load.
       return { path: `./${relative(dirname(OUT), target)}`, external: true };
     });

@@ -1,5 +1,6 @@
 import { serialize, deserialize } from 'node:v8';
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { ConfigError } from '../../errors/index.js';
 
 /**
@@ -26,13 +27,22 @@ export const jsonCodec: Codec = {
   decode: (b) => JSON.parse(b.toString('utf8')),
 };
 
-// Records off: payloads are small maps and the other side may be another runtime.
-const packr = new Packr({ useRecords: false, moreTypes: false });
+// Loaded on first use: a web process on the json codec (the default) does not pay for it at start.
+let packr: Packr | undefined;
+function msgpack(): Packr {
+  if (!packr) {
+    const { Packr: PackrClass } = createRequire(import.meta.url)('msgpackr') as typeof import('msgpackr');
+    // Records off: payloads are small maps and the other side may be another runtime.
+    packr = new PackrClass({ useRecords: false, moreTypes: false });
+  }
+  return packr;
+}
+
 export const msgpackCodec: Codec = {
   name: 'msgpack',
   json: false,
-  encode: (v) => packr.pack(v),
-  decode: (b) => packr.unpack(b),
+  encode: (v) => msgpack().pack(v),
+  decode: (b) => msgpack().unpack(b),
 };
 
 /** V8 structured clone: carries Dates, Maps, typed arrays, at a CPU cost for small objects. */

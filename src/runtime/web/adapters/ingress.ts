@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { IPCChannel } from '../../../channel/channel.js';
-import { toWireError } from '../../../errors/index.js';
+import { errorBody, toWireError, type StreamErrorBody } from '../../../errors/index.js';
 import type { ForwardRequest } from '../../../contract/request.js';
 
 /**
@@ -24,8 +24,7 @@ export function traceparentOf(req: FastifyRequest): string | undefined {
   return typeof tp === 'string' ? tp : undefined;
 }
 
-/** What a client may see of an error: the deterministic wire mapping, never a stack. */
-export function clientError(err: unknown): { statusCode: number; code: string; message: string } {
-  const wire = toWireError(err);
-  return { statusCode: wire.status, code: wire.code, message: wire.message };
+/** What a client may see of an error in a stream frame: the deterministic wire mapping, never a stack. */
+export function clientError(err: unknown): StreamErrorBody {
+  return errorBody(toWireError(err), 'stream');
 }

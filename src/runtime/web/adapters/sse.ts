@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { toWireError } from '../../../errors/index.js';
+import { clientError } from './ingress.js';
 
 export interface SseOptions {
   /** HTTP status once the first chunk is in (default 200). */
@@ -69,8 +69,7 @@ export function jsonEvent(json: Buffer): Buffer {
 }
 
 export function errorEvent(err: unknown): string {
-  const wire = toWireError(err);
-  return `event: error\ndata: ${JSON.stringify({ statusCode: wire.status, code: wire.code, message: wire.message })}\n\n`;
+  return `event: error\ndata: ${JSON.stringify(clientError(err))}\n\n`;
 }
 
 /**
