@@ -21,9 +21,3 @@ export interface Link {
   readonly congested: boolean;
   close(): void;
 }
-
-export interface LinkStats {
-  sent: number;
-  received: number;
-  droppedClosed: number;
-}

@@ -10,6 +10,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from '../../contract/web-spec.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { forkWeb } from './fork.js';
+import { within } from '../../process/within.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -203,18 +204,5 @@ export class SubprocessManager {
     if (await within(this.exited, 1000)) return this.exited;
     child.kill('SIGKILL');
     return this.exited;
-  }
-}
-
-/** Resolves true if `p` settles within `ms`; the timer never outlives the wait. */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), t]);
-  } finally {
-    clearTimeout(timer);
   }
 }

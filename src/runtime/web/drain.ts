@@ -2,6 +2,7 @@ import { Server as NetServer } from 'node:net';
 import { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { socketDrainOf } from './adapters/socket-drain.js';
+import { within } from '../../process/within.js';
 
 /** How long connections that are idle when a drain starts may still bring one last request. */
 export const IDLE_GRACE_MS = 1000;
@@ -98,10 +99,8 @@ async function drainApp(app: FastifyInstance, open: Set<ServerResponse>, timeout
     // HTTP/2 (GOAWAY), or never listening: Fastify's close does the right thing there.
     gone = app.close();
   }
-  const expired = new Promise<'expired'>((resolve) => timers.push(setTimeout(() => resolve('expired'), Math.max(0, timeout * 1000))));
   try {
-    const first = await Promise.race([gone.then(() => 'gone' as const), expired]);
-    if (first === 'expired') {
+    if (!(await within(gone, timeout * 1000))) {
       // Busy WebSockets are cut by the app's close below; HTTP ones here.
       sockets?.expire();
       server.closeAllConnections?.();

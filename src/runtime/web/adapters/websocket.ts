@@ -27,6 +27,7 @@ import { PROTOCOLS } from '../../../contract/protocols.js';
 import type { ForwardRoute } from '../../../contract/web-spec.js';
 import { clientError, engineRequest, traceparentOf } from './ingress.js';
 import { socketDrainOf, type DrainableSocket, type SocketDrain } from './socket-drain.js';
+import { within } from '../../../process/within.js';
 
 /** Unsent bytes a socket may hold before its streams wait for it to drain. */
 export const SOCKET_HIGH_WATER = 64 * 1024;
@@ -77,14 +78,9 @@ async function closeSockets(this: FastifyInstance): Promise<void> {
   const wss = this.websocketServer;
   const clients = [...wss.clients];
   for (const c of clients) c.close(1001, 'server shutting down');
-  let timer: NodeJS.Timeout | undefined;
   const open = clients.filter((c) => c.readyState !== c.CLOSED);
   if (open.length > 0) {
-    await Promise.race([
-      Promise.all(open.map((c) => new Promise((resolve) => c.once('close', resolve)))),
-      new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
+    await within(Promise.all(open.map((c) => new Promise((resolve) => c.once('close', resolve)))), CLOSE_GRACE_MS);
     for (const c of open) c.terminate();
   }
   await new Promise((resolve) => wss.close(resolve));
