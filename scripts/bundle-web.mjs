@@ -9,8 +9,9 @@
 //   the channel, replySse): a second copy inside the bundle would make `instanceof` fail
 //   between an error a route module throws and the one the web process maps to a status;
 // - packages that read files of their own at run time or load native code (swagger-ui's
-//   static assets, msgpackr's optional native extension) and the lazily imported GraphQL
-//   stack, which only GraphQL routes pay for.
+//   static assets, msgpackr's optional native extension), the lazily imported GraphQL
+//   stack, which only GraphQL routes pay for, and the OpenAPI plugins, loaded on the first
+//   /docs or /openapi.json request.
 import { build } from 'esbuild';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,7 @@ const dist = resolve(process.argv[2] ?? resolve(root, 'dist'));
 const ENTRY = resolve(dist, 'runtime/web/entry.js');
 const OUT = resolve(dist, 'web-entry.bundle.js');
 const PUBLIC_WEB = resolve(dist, 'web.js');
-const EXTERNAL_PACKAGES = ['mercurius', 'graphql', '@fastify/swagger-ui', 'msgpackr', 'pino', 'thread-stream'];
+const EXTERNAL_PACKAGES = ['mercurius', 'graphql', '@fastify/swagger', '@fastify/swagger-ui', 'msgpackr', 'pino', 'thread-stream'];
 
 /** The package's own files that `appinfra/web` loads: they must exist once per process. */
 async function sharedModules() {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
+import { installLazyDocs } from './docs.js';
 import type { IPCChannel } from '../../channel/channel.js';
 import { ConfigError } from '../../errors/index.js';
 import { pinoLevel } from '../../contract/log-levels.js';
@@ -87,16 +86,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (uv.accessLog) installAccessLog(app);
   if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: spec.api.title, description: spec.api.description, version: spec.api.version },
-    },
-  });
-  // The page title as FastAPI sets it; swagger-ui puts it into the HTML unescaped.
-  const pageTitle = `${spec.api.title} - Swagger UI`.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, theme: { title: pageTitle } });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  installLazyDocs(app, { title: spec.api.title, description: spec.api.description, version: spec.api.version });
 
   if (spec.cors) {
     const c = spec.cors;
