@@ -12,7 +12,7 @@ import { assertNoLeaks, resourcesNow } from '../helpers.js';
 
 const PROBE = fileURLToPath(new URL('./fixtures/fastify-probe.ts', import.meta.url));
 
-async function probe(mode: 'subprocess' | 'direct'): Promise<{ mode: string; status: number; body: unknown; fastifyLoaded: boolean }> {
+async function probe(mode: 'subprocess' | 'direct'): Promise<{ mode: string; status: number; body: unknown; fastifyLoaded: boolean; docs: { swaggerAtStart: boolean; swaggerAfterDocs: boolean; paths: string[] } }> {
   const p = spawnScript(PROBE, [mode]);
   const exit = await p.exited;
   assert.deepEqual(exit, { code: 0, signal: null }, `the probe failed\nstdout: ${p.stdout}\nstderr: ${p.stderr}`);
@@ -36,5 +36,7 @@ test('direct mode: the same probe sees Fastify loaded in the process that serves
   assert.equal(r.mode, 'direct');
   assert.equal(r.status, 200);
   assert.equal(r.fastifyLoaded, true);
+  // The process that serves HTTP loads the OpenAPI plugins only when the docs are asked for.
+  assert.deepEqual({ ...r.docs, paths: [...r.docs.paths].sort() }, { swaggerAtStart: false, swaggerAfterDocs: true, paths: ['/_health', '/hello'] });
   await assertNoLeaks(baseline);
 });
