@@ -250,6 +250,33 @@ test('websocket endpoints: accepted when the websocket reply mode exists, a clea
   assert.match(post.stderr, /endpoints\[0\]\.methods: got \["POST"\], expected nothing \(or \[GET\]\): a websocket endpoint is a WebSocket upgrade/);
 });
 
+test('serve: SIGTERM with an idle WebSocket connected closes it with 1001 and exits without waiting out the drain', { skip: !websocketLanded }, async () => {
+  writeFileSync(join(dir, 'ws-idle-engine.mjs'), 'export async function* ticks() { yield { i: 1 }; }\n');
+  writeFileSync(
+    join(dir, 'ws-idle.yaml'),
+    'engine: { module: ./ws-idle-engine.mjs }\nendpoints: [{ path: /ws, kind: websocket, handler: ticks }]\nruntime: { web: { interfaces: [{ kind: websocket, binds: [stream] }] } }\n',
+  );
+  const p = start(CLI, ['serve', join(dir, 'ws-idle.yaml'), '--port', '0']);
+  try {
+    const [, base] = await p.waitForOutput(/listening on (\S+)/);
+    const { WebSocket } = await import('ws');
+    const socket = new WebSocket(`${base!.replace(/^http/, 'ws')}/ws`);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    const t0 = performance.now();
+    // The default drain timeout is 5 s: an idle socket must not hold the stop for it.
+    assert.deepEqual(await stop(p, 'SIGTERM'), { code: 143, signal: null });
+    const ms = performance.now() - t0;
+    assert.equal(await closed, 1001);
+    assert.ok(ms < 3000, `serve took ${ms.toFixed(0)} ms to stop with an idle WebSocket`);
+  } finally {
+    await stop(p, 'SIGKILL');
+  }
+});
+
 test('serve on a busy port tells the CLI user to pass --port (both modes)', async () => {
   const busy = createServer();
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
