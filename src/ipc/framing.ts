@@ -1,12 +1,6 @@
 /** Length-prefixed frames: a 4-byte big-endian length, then the body. */
 export const HEADER_BYTES = 4;
 
-export function frameHeader(length: number): Buffer {
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  header.writeUInt32BE(length, 0);
-  return header;
-}
-
 /**
  * Reassembles frames from a byte stream. Partial chunks are kept as a list and joined
  * only when a whole frame is present, so large frames are not copied once per chunk.

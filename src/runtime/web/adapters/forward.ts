@@ -6,7 +6,7 @@ import type { ForwardRoute } from '../../../contract/web-spec.js';
 import { type AppinfraError, ClientGoneError, EngineError } from '../../../errors/index.js';
 import { cancelWhenGone, forget } from './client-gone.js';
 import { engineRequest, traceparentOf } from './ingress.js';
-import { errorEvent, jsonEvent, openSse } from './sse.js';
+import { errorEvent, jsonEvent, openSse, writeCorked } from './sse.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -124,7 +124,7 @@ class SseReplyWaiter extends Waiter {
       this.reply.send(err);
       return;
     }
-    if (!(err instanceof ClientGoneError) && !res.destroyed) send(res, errorEvent(err));
+    if (!(err instanceof ClientGoneError) && !res.destroyed) writeCorked(res, errorEvent(err));
     res.end();
   }
 
@@ -148,7 +148,7 @@ class SseReplyWaiter extends Waiter {
       }
       event = `data: ${text ?? 'null'}\n\n`;
     }
-    if (!send(res, event) && !this.blocked) {
+    if (!writeCorked(res, event) && !this.blocked) {
       this.blocked = true;
       res.once('drain', this.onDrain);
     }
@@ -170,21 +170,4 @@ class SseReplyWaiter extends Waiter {
     this.blocked = false;
     if (!this.ended) this.grant();
   };
-}
-
-/**
- * Writes one event. Events written in the same tick (chunks that arrived together) leave
- * in one write: the response is corked until the next tick.
- */
-function send(res: ServerResponse, event: Buffer | string): boolean {
-  if (res.destroyed) return true;
-  if (!res.writableCorked) {
-    res.cork();
-    process.nextTick(uncork, res);
-  }
-  return res.write(event);
-}
-
-function uncork(res: ServerResponse): void {
-  res.uncork();
 }

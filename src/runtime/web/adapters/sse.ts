@@ -73,17 +73,22 @@ export function errorEvent(err: unknown): string {
 }
 
 /**
- * Writes one event; waits for `drain` (or the socket closing) when the client is slow.
- * Events written in the same tick (a batch of chunks that arrived together) leave in one
- * write: the response is corked until the next tick, instead of one syscall per event.
+ * Writes one event. Events written in the same tick (chunks that arrived together) leave
+ * in one write: the response is corked until the next tick. False when the client asks
+ * to wait for `drain`.
  */
-export function writeEvent(res: ServerResponse, event: string | Buffer): Promise<void> | void {
-  if (res.destroyed) return;
+export function writeCorked(res: ServerResponse, event: string | Buffer): boolean {
+  if (res.destroyed) return true;
   if (!res.writableCorked) {
     res.cork();
     process.nextTick(uncork, res);
   }
-  if (res.write(event)) return;
+  return res.write(event);
+}
+
+/** Writes one event (`writeCorked`); waits for `drain` (or the socket closing) when the client is slow. */
+export function writeEvent(res: ServerResponse, event: string | Buffer): Promise<void> | void {
+  if (writeCorked(res, event)) return;
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);

@@ -13,7 +13,7 @@
  * i.e. `config.strict` in Fastify's route options): the body is validated as written,
  * with no conversion at all.
  */
-import { createRequire } from 'node:module';
+import AjvCompilerModule from '@fastify/ajv-compiler';
 import type { FastifyInstance } from 'fastify';
 
 declare module 'fastify' {
@@ -42,11 +42,11 @@ interface AjvLike {
 }
 
 /**
- * Fastify's own validator builder (Ajv with ajv-formats and Fastify's defaults), loaded
- * from where Fastify loads it so both always agree on the Ajv version.
+ * Fastify's own validator builder (Ajv with ajv-formats and Fastify's defaults). A direct
+ * dependency in Fastify's range, so npm installs the one copy both use: in the bundled web
+ * entry it is then the same module as Fastify's, and Ajv loads once.
  */
-const fastifyRequire = createRequire(createRequire(import.meta.url).resolve('fastify'));
-const AjvCompiler = fastifyRequire('@fastify/ajv-compiler') as () => BuildValidator;
+const AjvCompiler = AjvCompilerModule as unknown as () => BuildValidator;
 
 const LAX_TYPE = 'x-appinfra-type';
 type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
