@@ -55,12 +55,34 @@ for (const name of ['json', 'msgpack', 'v8']) {
           decoder.push(bytes.subarray(at, end), (frame) => got.push(decodeFrame(frame, codec)));
           at = end;
         }
-        assert.deepEqual(got.map(seen), sent.map((e) => ({ ...seen(e), payload: codec.json || e.json ? normalise(e.payload) : e.payload })));
+        assert.deepEqual(got.map(seen), sent.map((e) => ({ ...seen(e), payload: expected(name, codec.json || e.json ? normalise(e.payload) : e.payload, e.json) })));
       }),
       { numRuns: 200 },
     );
   });
 }
+
+/**
+ * msgpackr refuses to recreate a `__proto__` key (a prototype-pollution guard): it reads
+ * back as `__proto_`. JSON text (the json codec, or a `json` reply) keeps it as an own key.
+ */
+function expected(codec: string, v: unknown, jsonText: boolean | undefined): unknown {
+  if (codec !== 'msgpack' || jsonText) return v;
+  if (Array.isArray(v)) return v.map((x) => expected(codec, x, jsonText));
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k === '__proto__' ? '__proto_' : k, { value: expected(codec, x, jsonText), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+test('msgpack: a __proto__ key arrives renamed and never sets a prototype', () => {
+  const payload = JSON.parse('{"__proto__":{"polluted":true}}') as unknown;
+  const frame = encodeFrame({ kind: 'request', id: 'p1', payload }, codecByName('msgpack'));
+  const got = decodeFrame(frame.subarray(HEADER_BYTES), codecByName('msgpack')).payload as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(got), Object.prototype);
+  assert.deepEqual(Object.keys(got), ['__proto_']);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
 
 /** JSON text as a value reads back: -0 becomes 0 (the wire form of a number). */
 function normalise(v: unknown): unknown {
