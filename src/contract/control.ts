@@ -1,10 +1,13 @@
 import type { WebSpec } from './web-spec.js';
+import type { BucketRule, TakeResult } from '../ingress/buckets.js';
 
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =
   | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus }
   | { type: 'status'; supervisor: SupervisorStatus }
-  | { type: 'drain'; timeout: number };
+  | { type: 'drain'; timeout: number }
+  /** The answer to a web process's `rate`: the buckets live in the main process, shared by every worker. */
+  | { type: 'rate'; id: number; result: TakeResult };
 
 export type FromWeb =
   /** The web process listens for control messages: the main process sends `init`. */
@@ -12,7 +15,9 @@ export type FromWeb =
   | { type: 'ready'; host: string; port: number }
   | { type: 'fatal'; message: string }
   /** Sent each time `count` reaches a multiple of `uvicorn.limitMaxRequests`: time to recycle this process. */
-  | { type: 'served'; count: number };
+  | { type: 'served'; count: number }
+  /** Take one token from a rate-limit bucket kept by the main process (answered by a `rate` ToWeb). */
+  | { type: 'rate'; id: number; bucket: string; key: string; rule: BucketRule };
 
 /** What the supervisor tells a web process so `/_health` can report it. */
 export interface SupervisorStatus {

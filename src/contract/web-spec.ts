@@ -5,6 +5,7 @@
  */
 import type { ApiConfigData, IPCConfigData, UvicornConfigData } from '../server/config/schemas.js';
 import type { ReplyMode } from './protocols.js';
+import type { RateRuleData } from '../server/config/ingress.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -63,6 +64,12 @@ export interface ForwardRoute {
    * (lax, as FastAPI) a numeric string becomes a number and "true"/"false" a boolean.
    */
   strict?: boolean;
+  /** This route's own rate limit, or `false`: none (the server's limit does not apply either). */
+  rateLimit?: RateRuleData | false;
+  /** This route's body limit in bytes (413 above it); default `api.maxPayloadBytes`. */
+  maxPayloadBytes?: number;
+  /** `false`: answers without credentials; `{ scopes }`: the key must have each of them. */
+  auth?: false | { scopes: string[] };
 }
 
 /** A module the web process imports; its default export is a Fastify plugin. */

@@ -41,6 +41,11 @@ export const CODES = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as JSON with Content-Type: application/json' },
   UPGRADE_REQUIRED: { status: 426, message: 'This route is a WebSocket: connect with an Upgrade' },
+  // Ingress policies (rate limit, auth, size): refused before the engine sees the request.
+  RATE_LIMITED: { status: 429, message: 'Rate limit exceeded, retry later' },
+  UNAUTHORIZED: { status: 401, message: 'Credentials are required' },
+  FORBIDDEN: { status: 403, message: 'These credentials are not allowed here' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than this route accepts' },
   // WebSocket frames.
   BAD_FRAME: { status: 400, message: 'The frame is not a JSON object of a known type' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; open the stream again on a new connection' },

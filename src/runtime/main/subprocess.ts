@@ -11,6 +11,7 @@ import type { WebSpec } from '../../contract/web-spec.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { forkWeb } from './fork.js';
 import { within } from '../../process/within.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -51,6 +52,8 @@ export interface SubprocessOptions {
   /** Seconds to wait for the web process to report it is listening. */
   startTimeout?: number;
   supervisor: () => SupervisorStatus;
+  /** The rate-limit buckets every web process of the server shares. */
+  buckets?: RateLimitStore;
 }
 
 export interface ExitInfo {
@@ -122,6 +125,10 @@ export class SubprocessManager {
     // A send to a process that just died reports EPIPE here; its exit is handled below.
     child.on('error', () => undefined);
     child.on('message', (msg: FromWeb) => {
+      if (msg.type === 'rate') {
+        void this.takeToken(msg);
+        return;
+      }
       for (const l of this.messageListeners) l(msg);
     });
     this.exited = new Promise((resolve) => {
@@ -178,6 +185,14 @@ export class SubprocessManager {
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
+  }
+
+  /** Answers a web process's rate-limit take from the shared buckets. */
+  private async takeToken(msg: Extract<FromWeb, { type: 'rate' }>): Promise<void> {
+    const store = this.options.buckets;
+    // A web process only asks when its spec has a limit; the supervisor then always passes buckets.
+    const result = store ? await store.take(msg.bucket, msg.key, msg.rule) : { allowed: true, remaining: 0, resetMs: 0 };
+    this.tell({ type: 'rate', id: msg.id, result });
   }
 
   /** Sends a control message if the process is alive. */

@@ -11,12 +11,15 @@ import { formatSeconds } from './format.js';
 import { failedHealth } from './health.js';
 import { SubprocessManager, type ExitInfo } from './subprocess.js';
 import type { FromWeb, SupervisorStatus } from '../../contract/control.js';
+import { TokenBuckets, type RateLimitStore } from '../../ingress/buckets.js';
 
 export interface SupervisorOptions {
   name: string;
   spec: WebSpec;
   engine: Engine;
   logger: Logger;
+  /** Where rate-limit buckets live (default: in this process, in memory). */
+  buckets?: RateLimitStore;
 }
 
 export type SupervisorEvents = {
@@ -57,6 +60,8 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly consecutive: number[] = [];
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly fallback: FallbackResponder;
+  /** One set of rate-limit buckets for every web process: the server's limit, not n times it. */
+  private readonly buckets: RateLimitStore;
   private restarts = 0;
   private recycles = 0;
   private failed = false;
@@ -74,6 +79,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.listenPort = options.spec.api.port;
+    this.buckets = options.buckets ?? new TokenBuckets();
     this.fallback = new FallbackResponder(() =>
       failedHealth({
         supervisor: this.status,
@@ -138,7 +144,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private async spawn(slot: number, takeSlot: boolean): Promise<Worker> {
     const spec = { ...this.options.spec, api: { ...this.api, port: this.listenPort } };
     const replyTo = `${this.options.name}.w${slot}.g${++this.generation}`;
-    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status });
+    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status, buckets: this.buckets });
     const worker: Worker = { slot, manager, startedAt: performance.now(), recycling: false };
     this.all.add(worker);
     if (takeSlot) this.current[slot] = worker;

@@ -19,6 +19,10 @@ import { closeIdleAfterRead } from './adapters/keep-alive.js';
 import { registerEndpoints } from './adapters/registry.js';
 import { registerModule, withTags } from './adapters/modules.js';
 import { installDrainer } from './drain.js';
+import { installIngressPolicies } from './adapters/policy.js';
+import { installWebSocket } from './adapters/websocket.js';
+import { PROTOCOLS } from '../../contract/protocols.js';
+import { TokenBuckets, type RateLimitStore } from '../../ingress/buckets.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +44,8 @@ export interface BuildAppOptions {
   health: HealthReport;
   /** A pino destination for the logger (a file in an isolated web process). */
   logStream?: NodeJS.WritableStream;
+  /** Where rate-limit buckets live (a web process: the main process's; default: this process's). */
+  rateStore?: RateLimitStore;
 }
 
 /**
@@ -59,6 +65,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: AJV_OPTIONS,
+    bodyLimit: spec.api.maxPayloadBytes,
   };
   if (uv.sslKeyfile && uv.sslCertfile) fastifyOptions.https = { key: readPem(uv.sslKeyfile, 'sslKeyfile'), cert: readPem(uv.sslCertfile, 'sslCertfile') };
   if (uv.http2) Object.assign(fastifyOptions, http2Options(fastifyOptions.https));
@@ -84,6 +91,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     });
   }
   if (uv.accessLog) installAccessLog(app);
+  // Before any route: the policies apply to each route as it is added (/_health included, as exempt).
+  await installIngressPolicies(app, spec, options.rateStore ?? new TokenBuckets());
+  // WebSocket messages have the body's bound (ws closes with 1009 above it).
+  if (spec.forwards.some((r) => PROTOCOLS[r.reply].socket)) await installWebSocket(app, spec.api.maxPayloadBytes);
   if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
 
   installLazyDocs(app, { title: spec.api.title, description: spec.api.description, version: spec.api.version });

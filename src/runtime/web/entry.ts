@@ -15,10 +15,16 @@ import { buildApp } from './app.js';
 import { webHealth } from './health.js';
 import { drainerOf } from './drain.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
+import { RemoteBuckets } from './remote-buckets.js';
 
-function send(msg: FromWeb): void {
-  if (process.connected) process.send?.(msg);
+function send(msg: FromWeb): boolean {
+  if (!process.connected || !process.send) return false;
+  process.send(msg);
+  return true;
 }
+
+/** Rate-limit buckets are the main process's: one limit for every worker. */
+const buckets = new RemoteBuckets(send);
 
 /** What stops this process; replaced once the app is up. Before that there is nothing to drain. */
 let stop = (_timeout: number, code: number): void => process.exit(code);
@@ -35,6 +41,7 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
     spec,
     channel,
     health: () => webHealth({ mode: 'subprocess', channel, codec: spec.ipc.codec, supervisor: supervisor!, reporting: spec.ipc.enableHealthReporting }),
+    rateStore: buckets,
   });
   const drainer = drainerOf(app);
 
@@ -86,6 +93,8 @@ process.on('message', (msg: ToWeb) => {
     stop(msg.timeout, 0);
   } else if (msg.type === 'status') {
     supervisor = msg.supervisor;
+  } else if (msg.type === 'rate') {
+    buckets.receive(msg);
   }
 });
 // No orphans: when the main process is gone (even after kill -9) the IPC channel closes

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../../contract/log-levels.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, authSchema, maxPayloadBytes, rateLimitSchema } from './ingress.js';
 
 const seconds = (what: string) => z.number({ error: `a number of seconds (${what})` }).positive({ error: `a positive number of seconds (${what})` });
 const posInt = (what: string) => z.number({ error: `a positive integer (${what})` }).int({ error: `a positive integer (${what})` }).positive({ error: `a positive integer (${what})` });
@@ -40,6 +41,10 @@ export const apiSchema = z.strictObject({
   restartDelay: z.number({ error: 'a number of seconds >= 0' }).min(0, { error: 'a number of seconds >= 0' }).default(1.0),
   maxRestarts: z.number({ error: 'an integer >= 0 (0 = unlimited)' }).int({ error: 'an integer >= 0 (0 = unlimited)' }).min(0, { error: 'an integer >= 0 (0 = unlimited)' }).default(5),
   uvicorn: uvicornSchema.default(() => uvicornSchema.parse({})),
+  // Ingress policies (config/ingress.ts).
+  rateLimit: rateLimitSchema.nullable().default(null),
+  auth: authSchema.nullable().default(null),
+  maxPayloadBytes: maxPayloadBytes.default(DEFAULT_MAX_PAYLOAD_BYTES),
 });
 
 export type UvicornConfigData = z.output<typeof uvicornSchema>;

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppinfraError, OverloadedError, errorBody, toWireError, wireErrorOf } from '../../../errors/index.js';
 import type { ExceptionHandlerSpec } from '../extras.js';
 import { UnsupportedMediaTypeError } from './content-types.js';
+import { payloadTooLarge } from './payload.js';
 
 interface ValidationItem {
   loc: (string | number)[];
@@ -77,6 +78,7 @@ export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHa
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     // Fastify's own 415 (no parser for the type) says only "Unsupported Media Type": the same answer as a text body on a JSON route.
     if (error?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') error = new UnsupportedMediaTypeError(request.headers['content-type']) as unknown as FastifyError;
+    if (error?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') error = payloadTooLarge(request) as unknown as FastifyError;
     const handler = error instanceof Error ? pickHandler(handlers, error) : undefined;
     if (handler) {
       try {

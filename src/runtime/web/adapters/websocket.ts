@@ -57,9 +57,9 @@ interface Entry {
 type Frame = Record<string, unknown>;
 
 /** Registers @fastify/websocket once, before any socket route (mercurius reuses it). */
-export async function installWebSocket(app: FastifyInstance): Promise<void> {
+export async function installWebSocket(app: FastifyInstance, maxPayload = MAX_FRAME_BYTES): Promise<void> {
   if (app.hasDecorator('websocketServer')) return;
-  await app.register(websocketPlugin, { options: { maxPayload: MAX_FRAME_BYTES }, preClose: closeSockets });
+  await app.register(websocketPlugin, { options: { maxPayload }, preClose: closeSockets });
 }
 
 /** How long clients get to answer the close handshake when the server stops. */
