@@ -6,6 +6,7 @@ import { Server, type ServerParts } from '../../runtime/main/server.js';
 import { RouteConfigurer } from './route.js';
 import { SubprocessConfigurer } from './subprocess.js';
 import { UvicornConfigurer } from './uvicorn.js';
+import type { AuthData, RateLimitData } from '../config/ingress.js';
 
 /** @internal What the builders collect: the server's parts but its name; the runtime reads it once at `build()`. */
 export type BuilderState = Omit<ServerParts, 'name'>;
@@ -66,6 +67,34 @@ export class ServerBuilder {
   /** Replaces the whole API configuration; later setters change single fields of it. */
   withConfig(config: ApiConfig | ApiConfigInit): this {
     this._state.api = new ApiConfig(config instanceof ApiConfig ? config.toJSON() : config);
+    return this;
+  }
+
+  /**
+   * Rate limit of every route but the exempt ones (`/_health`, `/metrics`, `/_status` by
+   * default) and those with their own: `rate` as `"60/min"`, `"1000/hour"`, `"10/s"`; a
+   * token bucket holding `rate` plus `burst`; `key` is `ip` (default), `global` or
+   * `header:<name>`. Over it: 429 with Retry-After. With several web processes the limit
+   * is the server's: the buckets are kept in this process.
+   */
+  withRateLimit(rate: string, options: Partial<Omit<RateLimitData, 'rate'>> = {}): this {
+    this._state.api.rateLimit = { rate, ...options } as RateLimitData;
+    return this;
+  }
+  /**
+   * API keys (`Authorization: Bearer <key>`, or the key in `header`), read by the web side
+   * from `file` or the environment variable `env`: never from argv, never logged. Missing:
+   * 401 with WWW-Authenticate; unknown or lacking a route's scopes: 403. `check`: a module
+   * URL whose default export `(request, principal) => boolean` runs after the key matched.
+   */
+  withAuth(auth: { file?: string; env?: string; header?: string; exempt?: string[]; check?: string | URL }): this {
+    const { check, ...rest } = auth;
+    this._state.api.auth = { ...rest, ...(check === undefined ? {} : { check: check instanceof URL ? check.href : check }) } as AuthData;
+    return this;
+  }
+  /** Largest request body (and WebSocket message) in bytes: 413 (WebSocket: close 1009) above it. Default 1 MiB. */
+  withMaxPayloadBytes(bytes: number): this {
+    this._state.api.maxPayloadBytes = bytes;
     return this;
   }
 
