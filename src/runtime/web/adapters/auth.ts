@@ -11,8 +11,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthData } from '../../../server/config/ingress.js';
-import { AppinfraError, CODES, ConfigError, type ErrorCode } from '../../../errors/index.js';
-import { publish } from '../../../observability/diagnostics.js';
+import { CODES, ConfigError } from '../../../errors/index.js';
+import { PolicyError } from './refusal.js';
 
 /** Who a request is, once its key matched: the key's position in the list (never the key) and its scopes. */
 export interface Principal {
@@ -77,12 +77,6 @@ function match(keys: readonly Key[], presented: string): Principal | undefined {
   return found;
 }
 
-export class AuthError extends AppinfraError {
-  constructor(code: Extract<ErrorCode, 'UNAUTHORIZED' | 'FORBIDDEN'>, message: string = CODES[code].message) {
-    super(code, message, CODES[code].status);
-  }
-}
-
 /** What the route's config says (set from a forward route's `auth`, or by a route module's `config.auth`). */
 type RouteAuth = false | { scopes?: string[] } | undefined;
 
@@ -94,9 +88,8 @@ export async function installAuth(app: FastifyInstance, auth: AuthData): Promise
   const challenge = bearer ? 'Bearer realm="appinfra"' : `ApiKey realm="appinfra", header="${header}"`;
   const exempt = new Set(auth.exempt);
   const refuse = (req: FastifyRequest, reply: FastifyReply, code: 'UNAUTHORIZED' | 'FORBIDDEN', message: string, reason: string): never => {
-    publish('rejected', () => ({ route: req.routeOptions.url, reason }));
     if (code === 'UNAUTHORIZED') reply.header('www-authenticate', challenge);
-    throw new AuthError(code, message);
+    throw new PolicyError(code, message, reason, req.routeOptions.url);
   };
   app.addHook('onRequest', async (req, reply) => {
     const url = req.routeOptions.url;

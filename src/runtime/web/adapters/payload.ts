@@ -1,10 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import { AppinfraError, CODES } from '../../../errors/index.js';
-import { publish } from '../../../observability/diagnostics.js';
+import { CODES } from '../../../errors/index.js';
+import { PolicyError } from './refusal.js';
 
-/** Fastify refused a body over the route's `bodyLimit` (before reading it when Content-Length says so): 413, and a boundary event. */
-export function payloadTooLarge(request: FastifyRequest): AppinfraError {
-  const limit = request.routeOptions.bodyLimit;
-  publish('rejected', () => ({ route: request.routeOptions.url, reason: 'payload_too_large' }));
-  return new AppinfraError('PAYLOAD_TOO_LARGE', `${CODES.PAYLOAD_TOO_LARGE.message} (${limit} bytes)`, CODES.PAYLOAD_TOO_LARGE.status);
+/** Fastify refused a body over the route's `bodyLimit` (before reading it when Content-Length says so). */
+export function payloadTooLarge(request: FastifyRequest): PolicyError {
+  const message = `${CODES.PAYLOAD_TOO_LARGE.message} (${request.routeOptions.bodyLimit} bytes)`;
+  return new PolicyError('PAYLOAD_TOO_LARGE', message, 'payload_too_large', request.routeOptions.url);
 }

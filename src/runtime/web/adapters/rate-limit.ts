@@ -9,8 +9,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { BucketRule, RateLimitStore, TakeResult } from '../../../ingress/buckets.js';
 import { parseRate } from '../../../ingress/rate.js';
 import type { RateRuleData } from '../../../server/config/ingress.js';
-import { AppinfraError, CODES } from '../../../errors/index.js';
-import { publish } from '../../../observability/diagnostics.js';
+import { CODES } from '../../../errors/index.js';
+import { PolicyError } from './refusal.js';
 
 /** What the plugin's route config carries for one limit (merged into the plugin's params). */
 export interface LimitConfig {
@@ -38,12 +38,6 @@ export function limitConfig(rule: RateRuleData, bucket: string): LimitConfig {
   return { max: limit + rule.burst, timeWindow: periodMs, keyGenerator, appinfraRule: { limit, periodMs, burst: rule.burst }, appinfraBucket: bucket };
 }
 
-/** 429 with the table's code; the plugin has set Retry-After and the X-RateLimit-* headers already. */
-export class RateLimitedError extends AppinfraError {
-  constructor(retryAfterSeconds: number) {
-    super('RATE_LIMITED', `${CODES.RATE_LIMITED.message} (in ${retryAfterSeconds}s)`, CODES.RATE_LIMITED.status);
-  }
-}
 
 /** The plugin's store interface over a RateLimitStore: one instance per limit (the global one, each route's). */
 function storeFor(store: RateLimitStore, fallback: LimitConfig | undefined) {
@@ -84,7 +78,7 @@ export async function installRateLimit(app: FastifyInstance, store: RateLimitSto
     ...(global ?? { max: 1, timeWindow: 1000 }),
     store: storeFor(store, global) as never,
     // The store's answer decides; the plugin's own ban and backoff are not used.
-    errorResponseBuilder: (_req, ctx) => new RateLimitedError(Math.ceil(ctx.ttl / 1000)),
-    onExceeded: (req) => publish('rejected', () => ({ route: req.routeOptions.url, reason: 'rate_limit' })),
+    // The plugin has set Retry-After and the X-RateLimit-* headers already.
+    errorResponseBuilder: (req, ctx) => new PolicyError('RATE_LIMITED', `${CODES.RATE_LIMITED.message} (in ${Math.ceil(ctx.ttl / 1000)}s)`, 'rate_limit', req.routeOptions.url),
   });
 }
