@@ -28,6 +28,7 @@ export {
   EncodeError,
   QueueEmptyError,
   QueueClosedError,
+  CallbackError,
 } from './errors/index.js';
 export { AppBuilder, App, ToolsConfigurer, Plugin, EXIT, LOG_LEVELS } from './app/index.js';
 export type { AppIO, Tool, ToolContext, ToolOption, ToolArgument, ToolResult, CmdOptions, HandledSignal, Logger, LogLevel } from './app/index.js';

@@ -13,7 +13,8 @@ export type FromWeb =
   /** The web process listens for control messages: the main process sends `init`. */
   | { type: 'hello' }
   | { type: 'ready'; host: string; port: number }
-  | { type: 'fatal'; message: string }
+  /** `callback`: a lifecycle callback failed (the message is the CallbackError's). */
+  | { type: 'fatal'; message: string; callback?: { stage: string; name: string } }
   /** Sent each time `count` reaches a multiple of `uvicorn.limitMaxRequests`: time to recycle this process. */
   | { type: 'served'; count: number }
   /** Take one token from a rate-limit bucket kept by the main process (answered by a `rate` ToWeb). */

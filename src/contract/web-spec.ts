@@ -88,6 +88,19 @@ export interface CorsSpec {
   allowHeaders: string[];
 }
 
+/** The lifecycle stages a callback can hook (the original's `with_on_startup` ... `with_on_exception`). */
+export const CALLBACK_STAGES = ['startup', 'shutdown', 'lifespan', 'request', 'response', 'exception'] as const;
+export type CallbackStage = (typeof CALLBACK_STAGES)[number];
+
+/** A lifecycle callback as data: an export of a module the web process imports. */
+export interface CallbackRef {
+  stage: CallbackStage;
+  /** Module URL. */
+  module: string;
+  /** Export name (default `default`). */
+  name: string;
+}
+
 /** Everything the web side needs, as plain data: this is what crosses into a web process. */
 export interface WebSpec {
   name: string;
@@ -96,4 +109,6 @@ export interface WebSpec {
   forwards: ForwardRoute[];
   modules: RouteModule[];
   cors: CorsSpec | undefined;
+  /** Lifecycle callbacks from modules (both modes); direct mode's closures are in extras. */
+  callbacks?: CallbackRef[];
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BuildError,
+  CallbackError,
   ChannelClosedError,
   ClientGoneError,
   CODES,
@@ -30,6 +31,7 @@ test('the table: every code and the status it answers with', () => {
     APPINFRA_ERR_STATE: 500,
     APPINFRA_ERR_LISTEN: 500,
     APPINFRA_ERR_WEB_START: 500,
+    APPINFRA_ERR_CALLBACK: 500,
     APPINFRA_ERR_OVERLOADED: 503,
     APPINFRA_ERR_CONCURRENCY: 503,
     APPINFRA_ERR_UNAVAILABLE: 503,
@@ -79,6 +81,7 @@ test('every error class takes its code and status from the table; the precise co
     new ClientGoneError(),
     new QueueEmptyError(),
     new QueueClosedError(),
+    new CallbackError('startup', 'warmUp', new Error('x')),
     new EncodeError('json', 'response', new TypeError('BigInt')),
   ];
   for (const err of seen) {

@@ -18,6 +18,7 @@ export const CODES = {
   APPINFRA_ERR_STATE: { status: 500, message: 'Not possible in the current state' },
   APPINFRA_ERR_LISTEN: { status: 500, message: 'The server cannot bind its address' },
   APPINFRA_ERR_WEB_START: { status: 500, message: 'A web process did not start' },
+  APPINFRA_ERR_CALLBACK: { status: 500, message: 'A lifecycle callback failed' },
   // At request time, between the web side and the engine.
   APPINFRA_ERR_OVERLOADED: { status: 503, message: 'Server is at capacity, retry later' },
   APPINFRA_ERR_CONCURRENCY: { status: 503, message: 'Too many requests in progress, retry later' },

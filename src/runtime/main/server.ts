@@ -8,7 +8,7 @@ import type { Queue } from '../../engine/queue.js';
 import { StateError } from '../../errors/index.js';
 import { memoryLinkPair } from '../../ipc/transports/memory.js';
 import { pinoLevel } from '../../contract/log-levels.js';
-import type { CorsSpec, ForwardRoute, RouteModule, WebSpec } from '../../contract/web-spec.js';
+import type { CallbackRef, CorsSpec, ForwardRoute, RouteModule, WebSpec } from '../../contract/web-spec.js';
 import type { ApiConfig } from '../../server/config/api.js';
 import type { IPCConfig } from '../../server/config/ipc.js';
 import type { InProcessExtras } from '../web/extras.js';
@@ -27,6 +27,8 @@ export interface ServerParts extends InProcessExtras {
   forwards: ForwardRoute[];
   modules: RouteModule[];
   cors: CorsSpec | undefined;
+  /** Lifecycle callbacks from modules (closures are in `callbacks`, direct mode only). */
+  callbackRefs?: CallbackRef[];
 }
 
 export interface BoundAddress {
@@ -91,7 +93,7 @@ export class Server extends EventEmitter<ServerEvents> {
   /** The plain-data description of the web side: what a web process is built from. */
   get webSpec(): WebSpec {
     const p = this.parts;
-    return { name: p.name, api: p.api.toJSON(), ipc: p.ipc.toJSON(), forwards: p.forwards, modules: p.modules, cors: p.cors };
+    return { name: p.name, api: p.api.toJSON(), ipc: p.ipc.toJSON(), forwards: p.forwards, modules: p.modules, cors: p.cors, ...(p.callbackRefs?.length ? { callbacks: p.callbackRefs } : {}) };
   }
 
   /**
@@ -132,7 +134,7 @@ export class Server extends EventEmitter<ServerEvents> {
       app = await web.buildDirectApp({
         spec: this.webSpec,
         channel,
-        extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware },
+        extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware, callbacks: p.callbacks ?? [] },
       });
       await app.ready();
     } catch (err) {

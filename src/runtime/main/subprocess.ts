@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
-import { StateError } from '../../errors/index.js';
+import { CallbackError, StateError } from '../../errors/index.js';
 import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
 import type { Engine } from '../../engine/engine.js';
@@ -170,7 +170,9 @@ export class SubprocessManager {
           resolve({ host: msg.host, port: msg.port });
         } else if (msg.type === 'fatal') {
           cleanup();
-          reject(new StateError(`The web process failed to start: ${msg.message}`, 'APPINFRA_ERR_WEB_START'));
+          // A startup callback's failure is the user's to fix: the same error as in direct mode.
+          if (msg.callback) reject(CallbackError.fromMessage(msg.callback.stage, msg.callback.name, msg.message));
+          else reject(new StateError(`The web process failed to start: ${msg.message}`, 'APPINFRA_ERR_WEB_START'));
         }
       };
       const onExit = (code: number | null, signal: string | null): void => {

@@ -19,6 +19,7 @@ import { closeIdleAfterRead } from './adapters/keep-alive.js';
 import { registerEndpoints } from './adapters/registry.js';
 import { registerModule, withTags } from './adapters/modules.js';
 import { installDrainer } from './drain.js';
+import { installLifecycle } from './lifecycle.js';
 import { installIngressPolicies } from './adapters/policy.js';
 import { installWebSocket } from './adapters/websocket.js';
 import { PROTOCOLS } from '../../contract/protocols.js';
@@ -82,7 +83,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorateRequest('ipc', { getter: () => channel });
   // One tracker of the responses in flight, for the one shutdown path (drain.ts).
   installDrainer(app);
-  installErrorHandling(app, extras?.exceptionHandlers ?? []);
+  const lifecycle = await installLifecycle(app, channel, spec.callbacks ?? [], extras?.callbacks ?? []);
+  installErrorHandling(app, extras?.exceptionHandlers ?? [], lifecycle.onException);
   // uvicorn's timeout_keep_alive 0 closes after each response; Node's 0 would mean "never time out".
   if (uv.timeoutKeepAlive === 0) {
     app.addHook('onRequest', async (req, reply) => {
@@ -128,7 +130,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(withTags(router.plugin, router.tags), { prefix: router.prefix, ipc: channel });
   }
   for (const mod of spec.modules) await registerModule(app, mod, channel);
+  (app as unknown as Record<symbol, unknown>)[STARTUP] = lifecycle.start;
   return app;
+}
+
+const STARTUP = Symbol('appinfra.startup');
+
+/**
+ * Readies the app and runs its startup callbacks (and lifespans' setup): the channel is
+ * up, nothing listens yet. The caller adds its own hooks before; a failure is a CallbackError.
+ */
+export async function startApp(app: FastifyInstance): Promise<void> {
+  await app.ready();
+  await ((app as unknown as Record<symbol, () => Promise<void>>)[STARTUP] ?? (async () => undefined))();
 }
 
 function readPem(path: string, key: string): Buffer {

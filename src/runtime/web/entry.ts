@@ -11,7 +11,8 @@ import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
 import { IPCChannel } from '../../channel/channel.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
-import { buildApp } from './app.js';
+import { buildApp, startApp } from './app.js';
+import { CallbackError } from '../../errors/index.js';
 import { webHealth } from './health.js';
 import { drainerOf } from './drain.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
@@ -56,6 +57,7 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
     });
   }
 
+  await startApp(app);
   await app.listen({ host: spec.api.host, port: spec.api.port, backlog: spec.api.uvicorn.backlog });
   const addr = app.server.address();
 
@@ -85,7 +87,8 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
 process.on('message', (msg: ToWeb) => {
   if (msg.type === 'init') {
     main(msg).catch((err: unknown) => {
-      send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+      const callback = err instanceof CallbackError ? { stage: err.stage, name: err.callback } : undefined;
+      send({ type: 'fatal', message: err instanceof Error ? err.message : String(err), ...(callback ? { callback } : {}) });
       console.error(err);
       process.exit(1);
     });

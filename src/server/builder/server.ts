@@ -7,6 +7,19 @@ import { RouteConfigurer } from './route.js';
 import { SubprocessConfigurer } from './subprocess.js';
 import { UvicornConfigurer } from './uvicorn.js';
 import type { AuthData, RateLimitData } from '../config/ingress.js';
+import type { CallbackStage } from '../../contract/web-spec.js';
+
+/** A lifecycle callback: a function (direct mode), or a module URL whose export the web process imports (both modes). */
+export type CallbackInput = ((...args: any[]) => unknown) | URL | string;
+
+const CALLBACK_METHODS: Record<CallbackStage, string> = {
+  startup: 'withOnStartup',
+  shutdown: 'withOnShutdown',
+  lifespan: 'withLifespan',
+  request: 'withOnRequest',
+  response: 'withOnResponse',
+  exception: 'withOnException',
+};
 
 /** @internal What the builders collect: the server's parts but its name; the runtime reads it once at `build()`. */
 export type BuilderState = Omit<ServerParts, 'name'>;
@@ -29,6 +42,8 @@ export class ServerBuilder {
     exceptionHandlers: [],
     middleware: [],
     cors: undefined,
+    callbacks: [],
+    callbackRefs: [],
   };
   private readonly routeConfigurer = new RouteConfigurer(this);
   private readonly subprocessConfigurer = new SubprocessConfigurer(this);
@@ -98,6 +113,43 @@ export class ServerBuilder {
     return this;
   }
 
+  /** Runs once the app is ready, before it listens; `({ app, ipc })`, the IPC channel already up. A failure stops the start (CallbackError). */
+  withOnStartup(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('startup', callback, exportName);
+  }
+  /** Runs when the server stops, after in-flight requests finished; each bounded (5 s). */
+  withOnShutdown(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('shutdown', callback, exportName);
+  }
+  /** Setup and teardown in one: an async generator function (`setup; yield; teardown`) or a function returning its cleanup. */
+  withLifespan(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('lifespan', callback, exportName);
+  }
+  /** `(request, reply)` at the start of every request. */
+  withOnRequest(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('request', callback, exportName);
+  }
+  /** `(request, reply)` once every response is sent. */
+  withOnResponse(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('response', callback, exportName);
+  }
+  /** `(error, request, reply)` for every error: send the reply, or return a body (after `reply.code()`), or undefined for the default answer. */
+  withOnException(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('exception', callback, exportName);
+  }
+
+  /** A function (direct mode) or a module URL and the name of its export (default `default`): what a web process can import. */
+  private addCallback(stage: CallbackStage, callback: CallbackInput, exportName = 'default'): this {
+    if (typeof callback === 'function') {
+      this._state.callbacks!.push({ stage, fn: callback });
+    } else if (callback instanceof URL || (typeof callback === 'string' && callback.length > 0)) {
+      this._state.callbackRefs!.push({ stage, module: callback instanceof URL ? callback.href : callback, name: exportName });
+    } else {
+      throw new BuildError(`${CALLBACK_METHODS[stage]}(callback): callback must be a function or a module URL (with the export's name)`);
+    }
+    return this;
+  }
+
   get routes(): RouteConfigurer {
     return this.routeConfigurer;
   }
@@ -148,6 +200,8 @@ export class ServerBuilder {
       exceptionHandlers: [...s.exceptionHandlers],
       middleware: [...s.middleware],
       cors: s.cors,
+      callbacks: [...(s.callbacks ?? [])],
+      callbackRefs: [...(s.callbackRefs ?? [])],
     });
   }
 }
@@ -163,4 +217,11 @@ function refuseClosures(s: BuilderState): void {
   if (s.routers.length > 0) throw new BuildError(`withRouter(plugin) was given a function. ${how}`);
   if (s.exceptionHandlers.length > 0) throw new BuildError(`withExceptionHandler(...) was given a function. ${how} A route module can call app.setErrorHandler itself.`);
   if (s.middleware.length > 0) throw new BuildError(`withMiddleware(...) was given a function. ${how} A route module can add hooks and plugins itself.`);
+  const cb = s.callbacks?.[0];
+  if (cb) {
+    throw new BuildError(
+      `${CALLBACK_METHODS[cb.stage]}(fn) was given a function. In subprocess mode the HTTP server runs in a child process and a function cannot cross a process boundary: ` +
+        `export it from a module and pass the module instead, e.g. ${CALLBACK_METHODS[cb.stage]}(new URL("./lifecycle.js", import.meta.url), "${cb.fn.name || 'myCallback'}").`,
+    );
+  }
 }

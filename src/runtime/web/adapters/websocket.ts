@@ -28,6 +28,7 @@ import type { ForwardRoute } from '../../../contract/web-spec.js';
 import { clientError, engineRequest, traceparentOf } from './ingress.js';
 import { socketDrainOf, type DrainableSocket, type SocketDrain } from './socket-drain.js';
 import { within } from '../../../process/within.js';
+import { publish } from '../../../observability/diagnostics.js';
 
 /** Unsent bytes a socket may hold before its streams wait for it to drain. */
 export const SOCKET_HIGH_WATER = 64 * 1024;
@@ -59,7 +60,21 @@ type Frame = Record<string, unknown>;
 /** Registers @fastify/websocket once, before any socket route (mercurius reuses it). */
 export async function installWebSocket(app: FastifyInstance, maxPayload = MAX_FRAME_BYTES): Promise<void> {
   if (app.hasDecorator('websocketServer')) return;
-  await app.register(websocketPlugin, { options: { maxPayload }, preClose: closeSockets });
+  await app.register(websocketPlugin, { options: { maxPayload }, preClose: closeSockets, errorHandler: onSocketError });
+}
+
+/**
+ * A message over `maxPayload` is the client's fault, not ours: ws has already closed with
+ * 1009; it is a boundary event, not an error line with a stack. Anything else as the plugin does it.
+ */
+function onSocketError(error: Error & { code?: string }, socket: { terminate(): void }, request: FastifyRequest): void {
+  if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    publish('rejected', () => ({ route: request.routeOptions.url, reason: 'payload_too_large' }));
+    request.log.debug({ url: request.url }, error.message);
+  } else {
+    request.log.error(error);
+  }
+  socket.terminate();
 }
 
 /** How long clients get to answer the close handshake when the server stops. */
