@@ -1,5 +1,5 @@
 import type { WebSpec } from './web-spec.js';
-import type { BucketRule, TakeResult } from '../ingress/buckets.js';
+import type { BucketRule, TakeResult } from './rate.js';
 
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =

@@ -3,9 +3,8 @@
  * not cross the process boundary (no closure, no class). Direct mode's closures are
  * runtime/web/extras.ts.
  */
-import type { ApiConfigData, IPCConfigData, UvicornConfigData } from '../server/config/schemas.js';
+import type { ApiConfigData, IPCConfigData, RateRuleData, UvicornConfigData } from '../server/config/schemas.js';
 import type { ReplyMode } from './protocols.js';
-import type { RateRuleData } from '../server/config/ingress.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];

@@ -5,21 +5,9 @@
  * elsewhere (Redis, for servers on many machines) implements the same interface.
  */
 
-/** A bucket's rule: `limit` tokens per `periodMs`, refilled continuously, holding at most `limit + burst`. */
-export interface BucketRule {
-  limit: number;
-  periodMs: number;
-  burst: number;
-}
+import type { BucketRule, TakeResult } from '../contract/rate.js';
 
-/** What taking one token answered. */
-export interface TakeResult {
-  allowed: boolean;
-  /** Whole tokens left after this take. */
-  remaining: number;
-  /** Milliseconds until the bucket is full again (allowed) or holds one token (refused). */
-  resetMs: number;
-}
+export type { BucketRule, TakeResult };
 
 /**
  * Where buckets are kept. `bucket` names the limit (the global one, or a route's);

@@ -139,7 +139,7 @@ export class SubprocessManager {
       });
     });
     const socket = child.stdio[DATA_FD] as Socket;
-    const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: this.options.replyTo });
+    const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: this.options.replyTo });
     this.options.engine.attach(link, this.options.replyTo);
     child.once('exit', () => link.close());
 

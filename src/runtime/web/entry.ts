@@ -35,7 +35,7 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   const { spec } = init;
   supervisor = init.supervisor;
   const socket = new Socket({ fd: DATA_FD, readable: true, writable: true });
-  const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: init.replyTo });
+  const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: init.replyTo });
   const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: init.replyTo }, link);
   await channel.start();
   const app = await buildApp({

@@ -6,14 +6,13 @@
  * app is ready and before it listens, with the IPC channel already up; shutdown callbacks
  * (and lifespans' teardown) run when the app closes at the end of a drain, each bounded.
  */
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IPCChannel } from '../../channel/channel.js';
 import type { CallbackRef, CallbackStage } from '../../contract/web-spec.js';
 import { CallbackError } from '../../errors/index.js';
 import { within } from '../../process/within.js';
 import type { InlineCallback } from './extras.js';
+import { importUserModule } from './adapters/modules.js';
 
 /** What startup, shutdown and lifespan callbacks receive. */
 export interface LifecycleContext {
@@ -33,21 +32,11 @@ interface Loaded {
   fn: (...args: any[]) => unknown;
 }
 
-/** Module URL of a path or URL string, as route modules take them. */
-export function moduleUrl(spec: string): string {
-  return /^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec) ? spec : pathToFileURL(isAbsolute(spec) ? spec : resolve(spec)).href;
-}
-
 async function load(refs: readonly CallbackRef[], inline: readonly InlineCallback[]): Promise<Loaded[]> {
   const out: Loaded[] = inline.map((c, i) => ({ stage: c.stage, fn: c.fn, name: c.fn.name || `${c.stage}#${i + 1}` }));
   for (const ref of refs) {
     const name = `${ref.name === 'default' ? 'default export' : ref.name} of ${ref.module}`;
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(moduleUrl(ref.module))) as Record<string, unknown>;
-    } catch (err) {
-      throw new CallbackError(ref.stage, name, err);
-    }
+    const mod = await importUserModule(ref.module, (err) => new CallbackError(ref.stage, name, err));
     const fn = mod[ref.name];
     if (typeof fn !== 'function') throw new CallbackError(ref.stage, name, new Error(`the module has no function export "${ref.name}"`));
     out.push({ stage: ref.stage, fn: fn as Loaded['fn'], name: fn.name && ref.name !== 'default' ? ref.name : name });

@@ -361,7 +361,7 @@ function checkPositiveInt(where: string, key: string, value: unknown): void {
 }
 
 /** The SDL must parse and every mapped field must exist, so a typo fails at build(), not at the first query. */
-function checkResolverMap(where: string, sdl: string, resolvers: unknown): void {
+export function checkResolverMap(where: string, sdl: string, resolvers: unknown): void {
   // Loaded here, not at the top: only a server with a GraphQL endpoint pays for graphql (~0.1 s).
   const { buildSchema, GraphQLObjectType } = requireHere('graphql') as typeof import('graphql');
   let schema;

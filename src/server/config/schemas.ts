@@ -27,6 +27,8 @@ export const ipcSchema = z.strictObject({
   responseTimeout: seconds('alias of api.responseTimeout').default(60),
   enableHealthReporting: z.boolean({ error: 'true or false' }).default(true),
   codec: z.enum(CODECS, { error: `one of ${CODECS.join(', ')}` }).default('json'),
+  /** Largest frame either end of the pipe accepts (seed 000's execution_ipc.max_payload_bytes). */
+  maxPayloadBytes: maxPayloadBytes.default(64 * 1024 * 1024),
 });
 
 export const apiSchema = z.strictObject({
@@ -50,3 +52,5 @@ export const apiSchema = z.strictObject({
 export type UvicornConfigData = z.output<typeof uvicornSchema>;
 export type IPCConfigData = z.output<typeof ipcSchema>;
 export type ApiConfigData = Omit<z.output<typeof apiSchema>, 'uvicorn'>;
+
+export type { RateRuleData } from './ingress.js';

@@ -7,12 +7,11 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthData } from '../../../server/config/ingress.js';
 import { CODES, ConfigError } from '../../../errors/index.js';
 import { PolicyError } from './refusal.js';
+import { importUserModule } from './modules.js';
 
 /** Who a request is, once its key matched: the key's position in the list (never the key) and its scopes. */
 export interface Principal {
@@ -110,13 +109,7 @@ export async function installAuth(app: FastifyInstance, auth: AuthData): Promise
 }
 
 async function loadCheck(spec: string): Promise<AuthCheck> {
-  const url = /^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec) ? spec : pathToFileURL(isAbsolute(spec) ? spec : resolve(spec)).href;
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(url)) as { default?: unknown };
-  } catch (err) {
-    throw new ConfigError(`api.auth.check: cannot import ${spec} (${(err as Error).message})`);
-  }
+  const mod = await importUserModule(spec, (err) => new ConfigError(`api.auth.check: cannot import ${spec} (${err.message})`));
   if (typeof mod.default !== 'function') throw new ConfigError(`api.auth.check: ${spec} must export default a function (request, principal) => boolean`);
   return mod.default as AuthCheck;
 }
