@@ -6,8 +6,8 @@ export type ToWeb =
   | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus }
   | { type: 'status'; supervisor: SupervisorStatus }
   | { type: 'drain'; timeout: number }
-  /** The answer to a web process's `rate`: the buckets live in the main process, shared by every worker. */
-  | { type: 'rate'; id: number; result: TakeResult };
+  /** The answers to a web process's `rate` takes, in its order: the buckets live in the main process, shared by every worker. */
+  | { type: 'rate'; first: number; results: TakeResult[] };
 
 export type FromWeb =
   /** The web process listens for control messages: the main process sends `init`. */
@@ -17,8 +17,18 @@ export type FromWeb =
   | { type: 'fatal'; message: string; callback?: { stage: string; name: string } }
   /** Sent each time `count` reaches a multiple of `uvicorn.limitMaxRequests`: time to recycle this process. */
   | { type: 'served'; count: number }
-  /** Take one token from a rate-limit bucket kept by the main process (answered by a `rate` ToWeb). */
-  | { type: 'rate'; id: number; bucket: string; key: string; rule: BucketRule };
+  /**
+   * Take one token from each of these rate-limit buckets kept by the main process (answered
+   * by one `rate` ToWeb): the takes of one event-loop turn travel together, numbered from `first`.
+   */
+  | { type: 'rate'; first: number; takes: RateTake[] };
+
+/** One take of a `rate` message: which bucket, which client, and the bucket's rule. */
+export interface RateTake {
+  bucket: string;
+  key: string;
+  rule: BucketRule;
+}
 
 /** What the supervisor tells a web process so `/_health` can report it. */
 export interface SupervisorStatus {

@@ -189,12 +189,12 @@ export class SubprocessManager {
     });
   }
 
-  /** Answers a web process's rate-limit take from the shared buckets. */
+  /** Answers a web process's rate-limit takes from the shared buckets, in one message. */
   private async takeToken(msg: Extract<FromWeb, { type: 'rate' }>): Promise<void> {
     const store = this.options.buckets;
-    // A web process only asks when its spec has a limit; the supervisor then always passes buckets.
-    const result = store ? await store.take(msg.bucket, msg.key, msg.rule) : { allowed: true, remaining: 0, resetMs: 0 };
-    this.tell({ type: 'rate', id: msg.id, result });
+    // A web process only asks when its spec has a limit; the supervisor always passes buckets.
+    const results = await Promise.all(msg.takes.map((t) => (store ? store.take(t.bucket, t.key, t.rule) : { allowed: true, remaining: 0, resetMs: 0 })));
+    this.tell({ type: 'rate', first: msg.first, results });
   }
 
   /** Sends a control message if the process is alive. */
