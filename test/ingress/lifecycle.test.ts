@@ -8,11 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerBuilder, Queue, CallbackError, BuildError, EngineError, type Server } from '../../src/index.js';
 import * as callbacks from './fixtures/lifecycle.js';
+import { join } from 'node:path';
 import { guardLeaks } from '../helpers.js';
 
 const MODULE = new URL('./fixtures/lifecycle.ts', import.meta.url);
 const servers: Server[] = [];
-guardLeaks({ cleanup: () => Promise.all(servers.map((s) => s.stop(1))) });
+const tmp = guardLeaks({ tmp: 'appinfra-lifecycle-', cleanup: () => Promise.all(servers.map((s) => s.stop(1))) });
 
 type Mode = 'direct' | 'subprocess';
 type Stage = 'OnStartup' | 'OnShutdown' | 'Lifespan' | 'OnRequest' | 'OnResponse' | 'OnException';
@@ -95,6 +96,18 @@ test('a shutdown callback that never finishes is bounded: the others still run a
   await server.stop(1);
   assert.deepEqual(seen, [{ from: 'shutdown' }]);
   assert.equal(server.isRunning, false);
+});
+
+test('a web process whose startup callback fails after a crash is not restarted again and again', async () => {
+  process.env.APPINFRA_TEST_MARKER = join(tmp, 'marker');
+  const { server } = build('subprocess', [['OnStartup', 'failsAfterFirst']]);
+  const failed = new Promise<unknown>((resolve) => server.once('failed', resolve));
+  await server.listen();
+  server.process!.kill('SIGKILL');
+  await failed;
+  assert.equal(server.restarts, 1, 'one restart, whose startup callback failed; then no more');
+  assert.equal(server.isFailed, true);
+  await server.stop(1);
 });
 
 test('subprocess mode refuses a function callback, saying how to pass a module instead', () => {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import { ListenError, StateError } from '../../errors/index.js';
+import { CallbackError, ListenError, StateError } from '../../errors/index.js';
 import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from '../../contract/web-spec.js';
 import { decideRestart } from './backoff.js';
@@ -42,6 +42,8 @@ interface Worker {
   startedAt: number;
   /** A replacement is starting; this one drains once it is up. */
   recycling: boolean;
+  /** Its startup callback failed: the same code would fail again, so it is not restarted. */
+  callbackFailed?: boolean;
 }
 
 /**
@@ -155,6 +157,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
     } catch (err) {
       // No process came up at all (for example the log file cannot be opened): no exit will tell us.
       if (!manager.process) this.all.delete(worker);
+      if (err instanceof CallbackError) worker.callbackFailed = true;
       throw err;
     }
     const port = manager.address!.port;
@@ -211,6 +214,11 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.current[slot] = undefined;
+    if (worker.callbackFailed) {
+      // A restart would run the same failing callback again: a loop, not a repair.
+      this.giveUp(slot, manager.pid, exit);
+      return;
+    }
     if (exit.code === 0 && exit.signal === null) {
       this.options.logger.info({ slot, pid: manager.pid }, 'web process exited cleanly; not restarted');
       this.broadcast();
