@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guardLeaks } from '../helpers.js';
+import { ConfigError } from '../../src/index.js';
+import { appFileFromObject } from '../../src/server/cli/app-file.js';
 import { CLI, run, start, stop } from '../cli/proc.js';
 
 const dir = guardLeaks({ tmp: 'appinfra-ingress-file-' });
@@ -61,7 +63,7 @@ test('check refuses a malformed rate, a missing keys file and a resolver the eng
     path,
     `engine: { module: ./engine.mjs }
 api:
-  rate_limit: { rate: "6/min" }
+  rate_limit: { rate: "6/min", burst: -1 }
   auth: { file: nokeys.txt }
 endpoints: [{ path: /echo, handler: echo, rate_limit: { rate: "x" } }]
 runtime:
@@ -74,8 +76,16 @@ runtime:
   const r = await run(CLI, ['check', path]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /endpoints\[0\]\.rate_limit\.rate: got "x", expected Invalid rate limit format: 'x'/);
-  assert.match(r.stderr, /api\.auth\.file: got a path that does not exist/);
+  assert.match(r.stderr, /api\.rate_limit\.burst: got -1, expected an integer >= 0/);
   assert.match(r.stderr, /resolvers\.Query\.hello: got "greet", expected the name of a function exported by \.\/engine\.mjs/);
+});
+
+test('api.auth.file is relative to the app file and must exist', () => {
+  const doc = { engine: { module: './engine.mjs' }, endpoints: [{ path: '/echo', handler: 'echo' }], api: { auth: { file: 'nokeys.txt' } } };
+  appFile();
+  assert.throws(() => appFileFromObject(doc, join(dir, 'app.yaml')), (err: unknown) => err instanceof ConfigError && err.message.includes(`api.auth.file: got a path that does not exist (${join(dir, 'nokeys.txt')})`));
+  const ok = appFileFromObject({ ...doc, api: { auth: { file: 'keys.txt' } } }, join(dir, 'app.yaml'));
+  assert.equal(ok.api.auth?.file, join(dir, 'keys.txt'));
 });
 
 test('serve: 2 web processes share the limit; auth, body limits and GraphQL from the file', async () => {
