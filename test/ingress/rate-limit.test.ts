@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServerBuilder, Queue, ConfigError, type Server } from '../../src/index.js';
+import { ServerBuilder, Queue, ConfigError, TokenBuckets, type RateLimitStore, type Server } from '../../src/index.js';
 import { guardLeaks } from '../helpers.js';
 
 const servers: Server[] = [];
@@ -119,6 +119,22 @@ test('a refused request is a boundary event: rejected, reason rate_limit', async
   } finally {
     unsubscribe('appinfra:rejected', onRejected);
   }
+});
+
+test('the buckets can live in a store of the user\'s (the interface a Redis store implements), in subprocess mode too', async () => {
+  const seen: string[] = [];
+  const inner = new TokenBuckets();
+  const store: RateLimitStore = {
+    async take(bucket, key, rule) {
+      seen.push(`${bucket}|${key}|${rule.limit}/${rule.periodMs}`);
+      return inner.take(bucket, key, rule);
+    },
+  };
+  const { server, url } = await start((b) => b.withRateLimit('2/s', { key: 'header:x-api-key' }).withRateLimitStore(store), 1);
+  const replies = await burst(`${url}/echo`, 3, { 'x-api-key': 'k1' });
+  assert.equal(replies.filter((r) => r.status === 200).length, 2);
+  assert.deepEqual(seen, ['global|h:k1|2/1000', 'global|h:k1|2/1000', 'global|h:k1|2/1000']);
+  await server.stop(1);
 });
 
 test('a malformed rate string is refused at build, naming the string and the expected shape', () => {

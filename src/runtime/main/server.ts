@@ -14,6 +14,7 @@ import type { IPCConfig } from '../../server/config/ipc.js';
 import type { InProcessExtras } from '../web/extras.js';
 import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -29,6 +30,8 @@ export interface ServerParts extends InProcessExtras {
   cors: CorsSpec | undefined;
   /** Lifecycle callbacks from modules (closures are in `callbacks`, direct mode only). */
   callbackRefs?: CallbackRef[];
+  /** Where rate-limit buckets live (default: in memory in this process). */
+  rateStore?: RateLimitStore;
 }
 
 export interface BoundAddress {
@@ -135,6 +138,7 @@ export class Server extends EventEmitter<ServerEvents> {
         spec: this.webSpec,
         channel,
         extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware, callbacks: p.callbacks ?? [] },
+        ...(p.rateStore ? { rateStore: p.rateStore } : {}),
       });
       await app.ready();
     } catch (err) {
@@ -161,6 +165,7 @@ export class Server extends EventEmitter<ServerEvents> {
           spec: this.webSpec,
           engine: this.engine,
           logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
+          ...(this.parts.rateStore ? { buckets: this.parts.rateStore } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));

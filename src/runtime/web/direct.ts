@@ -9,22 +9,25 @@ import type { WebSpec } from '../../contract/web-spec.js';
 import { buildApp, startApp } from './app.js';
 import { drainerOf } from './drain.js';
 import type { InProcessExtras } from './extras.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
 import { webHealth } from './health.js';
 
 export interface DirectWebOptions {
   spec: WebSpec;
   channel: IPCChannel;
   extras: InProcessExtras;
+  rateStore?: RateLimitStore;
 }
 
 /** Builds the app a direct-mode server serves (startup callbacks run); `/_health` reports this one process. */
-export async function buildDirectApp({ spec, channel, extras }: DirectWebOptions): Promise<FastifyInstance> {
+export async function buildDirectApp({ spec, channel, extras, rateStore }: DirectWebOptions): Promise<FastifyInstance> {
   const supervisor = { restarts: 0, workers: 1, configured: 1, failed: false };
   const app = await buildApp({
     spec,
     channel,
     extras,
     health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor, reporting: spec.ipc.enableHealthReporting }),
+    ...(rateStore ? { rateStore } : {}),
   });
   try {
     await startApp(app);

@@ -8,6 +8,7 @@ import { SubprocessConfigurer } from './subprocess.js';
 import { UvicornConfigurer } from './uvicorn.js';
 import type { AuthData, RateLimitData } from '../config/ingress.js';
 import type { CallbackStage } from '../../contract/web-spec.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
 
 /** A lifecycle callback: a function (direct mode), or a module URL whose export the web process imports (both modes). */
 export type CallbackInput = ((...args: any[]) => unknown) | URL | string;
@@ -107,6 +108,16 @@ export class ServerBuilder {
     this._state.api.auth = { ...rest, ...(check === undefined ? {} : { check: check instanceof URL ? check.href : check }) } as AuthData;
     return this;
   }
+  /**
+   * Where the rate-limit buckets live: any `RateLimitStore` (`take(bucket, key, rule)`), for
+   * example one on Redis shared by servers on several machines. Default: in memory in this
+   * process, shared by its web processes.
+   */
+  withRateLimitStore(store: RateLimitStore): this {
+    if (!store || typeof store.take !== 'function') throw new BuildError('withRateLimitStore(store): store must have a take(bucket, key, rule) method');
+    this._state.rateStore = store;
+    return this;
+  }
   /** Largest request body (and WebSocket message) in bytes: 413 (WebSocket: close 1009) above it. Default 1 MiB. */
   withMaxPayloadBytes(bytes: number): this {
     this._state.api.maxPayloadBytes = bytes;
@@ -202,6 +213,7 @@ export class ServerBuilder {
       cors: s.cors,
       callbacks: [...(s.callbacks ?? [])],
       callbackRefs: [...(s.callbackRefs ?? [])],
+      ...(s.rateStore ? { rateStore: s.rateStore } : {}),
     });
   }
 }
