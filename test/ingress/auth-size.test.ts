@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import { ServerBuilder, Queue, type Server } from '../../src/index.js';
 import { guardLeaks } from '../helpers.js';
 
-const tmp = guardLeaks({ cleanup: () => server?.stop(1) });
+const tmp = guardLeaks({ tmp: 'appinfra-auth-', cleanup: () => server?.stop(1) });
 let server: Server;
 let url: string;
 const reached: string[] = [];
@@ -39,7 +39,11 @@ before(async () => {
     .withWebSocket('/ws', { handler: 'countdown' })
     .withGraphQL({ schema: 'type Query { hello(name: String): String }', resolvers: { Query: { hello: 'hello' } } })
     .done()
+    .uvicorn.withLogLevel('debug')
+    .withAccessLog(true)
+    .done()
     .subprocess.withIpc(new Queue(), new Queue())
+    .withLogFile(join(tmp, 'web.log'))
     .done()
     .build();
   server.engine.handle('echo', async (req: { path: string; body: unknown }) => {
@@ -132,9 +136,12 @@ test('a WebSocket message over the limit closes the socket with 1009', async () 
   assert.equal(await closed, 1009);
 });
 
-test('the keys never reach argv or the log', () => {
+test('the keys never reach argv or the log (debug level, access log on)', () => {
   for (const pid of server.processes.map((p) => p.pid!)) {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     assert.ok(!argv.includes(KEY) && !argv.includes('k-env-1'));
   }
+  const log = readFileSync(join(tmp, 'web.log'), 'utf8');
+  assert.match(log, /\/echo/, 'the log has the requests');
+  for (const secret of [KEY, ADMIN, 'k-env-1', 'k-env-2', 'k-3f9a1c2e7e']) assert.ok(!log.includes(secret), `${secret} is in the log`);
 });
