@@ -37,6 +37,7 @@ before(async () => {
     .withForward('/public', { handler: 'echo', auth: false })
     .withForward('/events', { methods: ['POST'], handler: 'countdown', reply: 'sse' })
     .withWebSocket('/ws', { handler: 'countdown' })
+    .withForward('/ws-big', { handler: 'countdown', reply: 'websocket', maxPayloadBytes: 16 * 1024 })
     .withGraphQL({ schema: 'type Query { hello(name: String): String }', resolvers: { Query: { hello: 'hello' } } })
     .done()
     .uvicorn.withLogLevel('debug')
@@ -134,6 +135,18 @@ test('a WebSocket message over the limit closes the socket with 1009', async () 
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   ws.send(JSON.stringify({ data: 'z'.repeat(5000) }));
   assert.equal(await closed, 1009);
+
+  // A route with a larger bound of its own takes the same message, and closes above its bound.
+  const big = new WebSocket(`${url.replace('http', 'ws')}/ws-big`, { headers: bearer(KEY) });
+  await new Promise((resolve, reject) => (big.once('open', resolve), big.once('error', reject)));
+  const frames: string[] = [];
+  const ended = new Promise<void>((resolve) => big.on('message', (m) => (frames.push(m.toString()), /"end"/.test(m.toString()) && resolve())));
+  big.send(JSON.stringify({ id: 'a', data: { pad: 'z'.repeat(5000) } }));
+  await ended;
+  assert.ok(frames.some((f) => f.includes('"chunk"')));
+  const bigClosed = new Promise<number>((resolve) => big.once('close', (code) => resolve(code)));
+  big.send(JSON.stringify({ data: 'z'.repeat(20_000) }));
+  assert.equal(await bigClosed, 1009);
 });
 
 test('the keys never reach argv or the log (debug level, access log on)', () => {

@@ -95,8 +95,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (uv.accessLog) installAccessLog(app);
   // Before any route: the policies apply to each route as it is added (/_health included, as exempt).
   await installIngressPolicies(app, spec, options.rateStore ?? new TokenBuckets());
-  // WebSocket messages have the body's bound (ws closes with 1009 above it).
-  if (spec.forwards.some((r) => PROTOCOLS[r.reply].socket)) await installWebSocket(app, spec.api.maxPayloadBytes);
+  // WebSocket messages have the body's bound, each socket route its own if it says so (close 1009 above it).
+  const forwards = spec.forwards.map((r) => (PROTOCOLS[r.reply].socket ? { ...r, maxPayloadBytes: r.maxPayloadBytes ?? spec.api.maxPayloadBytes } : r));
+  const sockets = forwards.filter((r) => PROTOCOLS[r.reply].socket);
+  if (sockets.length > 0) await installWebSocket(app, Math.max(spec.api.maxPayloadBytes, ...sockets.map((r) => r.maxPayloadBytes!)));
   if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
 
   installLazyDocs(app, { title: spec.api.title, description: spec.api.description, version: spec.api.version });
@@ -121,7 +123,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return reply.code(report.status).send(report.body);
   });
 
-  await registerEndpoints(app, spec.forwards, channel, spec.api.responseTimeout);
+  await registerEndpoints(app, forwards, channel, spec.api.responseTimeout);
   for (const route of extras?.inlineRoutes ?? []) {
     const { schema, ...rest } = route.options;
     app.route({ ...(rest as object), method: route.methods, url: route.path, schema: schema as object, handler: route.handler });

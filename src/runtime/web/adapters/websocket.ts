@@ -77,6 +77,11 @@ function onSocketError(error: Error & { code?: string }, socket: { terminate(): 
   socket.terminate();
 }
 
+function rawBytes(raw: RawData): number {
+  if (Array.isArray(raw)) return raw.reduce((n, b) => n + b.length, 0);
+  return raw instanceof ArrayBuffer ? raw.byteLength : raw.length;
+}
+
 /** How long clients get to answer the close handshake when the server stops. */
 export const CLOSE_GRACE_MS = 1000;
 
@@ -168,6 +173,13 @@ export class SocketSession implements DrainableSocket {
 
   private readonly onMessage = (raw: RawData, isBinary: boolean): void => {
     const d = this.dialect;
+    // The socket server's bound is the largest route's; this route's own is checked here.
+    const limit = this.route.maxPayloadBytes;
+    if (limit !== undefined && rawBytes(raw) > limit) {
+      publish('rejected', () => ({ route: this.route.path, reason: 'payload_too_large' }));
+      this.socket.close(1009, 'message too big');
+      return;
+    }
     let msg: unknown;
     try {
       if (isBinary) throw new Error('binary');
