@@ -17,7 +17,9 @@
  *   direct-inline    appinfra direct mode, withRoute closures;
  *   direct-forward   appinfra direct mode, forward routes to engine handlers;
  *   sub-json, sub-msgpack, sub-v8
- *                    appinfra subprocess mode with that codec, forward routes.
+ *                    appinfra subprocess mode with that codec, forward routes;
+ *   sub-json-rl      sub-json with a rate limit nobody reaches (echo c=64 only): what the
+ *                    limiter costs, its buckets kept in the main process.
  * Cells: echo at 1 connection (req/s, p50, p99), echo at 64 (req/s), SSE at 16 and 64
  * (chunks/s = responses/s x 16; each server's SSE answer is checked to hold 16 events, and
  * its echo to return the body, before anything is measured).
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
       for (const cell of CELLS) {
         const order = running.map((_, i) => running[(i + round) % running.length]!);
         for (const r of order) {
+          if (r.spec.cells && !r.spec.cells.includes(cell.key)) continue;
           const before = sample(r.pids.map((p) => p.pid));
           const w = await wrk(cell.route === 'echo' ? `${r.url}/echo` : `${r.url}/sse`, cell.route === 'echo' ? lua.post : lua.get, cell.conns, seconds);
           const after = sample(r.pids.map((p) => p.pid));

@@ -28,7 +28,11 @@ export {
   EncodeError,
   QueueEmptyError,
   QueueClosedError,
+  CallbackError,
 } from './errors/index.js';
 export { AppBuilder, App, ToolsConfigurer, Plugin, EXIT, LOG_LEVELS } from './app/index.js';
 export type { AppIO, Tool, ToolContext, ToolOption, ToolArgument, ToolResult, CmdOptions, HandledSignal, Logger, LogLevel } from './app/index.js';
 export { ServerPlugin, type ServerPluginOptions } from './server/plugin.js';
+export { TokenBuckets, type RateLimitStore, type BucketRule, type TakeResult } from './ingress/buckets.js';
+export type { CallbackInput } from './server/builder/server.js';
+export type { LifecycleContext } from './runtime/web/lifecycle.js';

@@ -96,7 +96,17 @@ export function targets(r: Omit<Result, 'targets'>): Result['targets'] {
   for (const key of ['echo-c64', 'sse-c16', 'sse-c64']) {
     add(`${key}: direct mode, forward route >= 0.9x plain Fastify`, c(key)?.vsPlain['direct-forward']?.ratio, (v) => v >= 0.9);
   }
+  add('echo c=64: rate limit on (never reached) >= 0.8x off, subprocess json', roundRatio(echo64, 'sub-json-rl', 'sub-json'), (v) => v >= 0.8);
   add('web process fork to listening < 150 ms (median)', r.coldStart?.webForkToListeningMs.median, (v) => v < 150);
   add('kill -9 to serving again < 250 ms with one worker (median)', r.coldStart?.kill9ToServingMs.median, (v) => v < 250);
   return out;
+}
+
+/** Median over rounds of `a`'s req/s over `b`'s in the same round. */
+function roundRatio(cell: CellResult | undefined, a: string, b: string): number | undefined {
+  const ra = cell?.results[a]?.runs as { round: number; rps: number }[] | undefined;
+  const rb = cell?.results[b]?.runs as { round: number; rps: number }[] | undefined;
+  if (!ra || !rb) return undefined;
+  const ratios = ra.flatMap((x) => rb.filter((y) => y.round === x.round).map((y) => x.rps / y.rps));
+  return ratios.length > 0 ? round3(median(ratios)) : undefined;
 }

@@ -14,6 +14,8 @@ export interface ServerSpec {
   label: string;
   file: string;
   args: string[];
+  /** Only these cells (default: every cell). */
+  cells?: string[];
 }
 
 export const SPECS: ServerSpec[] = [
@@ -24,6 +26,8 @@ export const SPECS: ServerSpec[] = [
   { key: 'sub-json', label: 'subprocess (json)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json'] },
   { key: 'sub-msgpack', label: 'subprocess (msgpack)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'msgpack'] },
   { key: 'sub-v8', label: 'subprocess (v8)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'v8'] },
+  // The rate limiter's cost: sub-json with a limit nobody reaches (buckets in the main process, one control round trip per request).
+  { key: 'sub-json-rl', label: 'subprocess (json) + rate limit', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--rate-limit'], cells: ['echo-c64'] },
 ];
 
 export interface Pid {

@@ -5,11 +5,12 @@
 //                          web process its child; --codec json|msgpack|v8; --restart-now:
 //                          a crashed web process is restarted at once, without limit (the
 //                          kill -9 measurement; the default waits 1 s)
+//   --rate-limit           a rate limit nobody reaches (the limiter's cost)
 import { parseArgs } from 'node:util';
 import { Queue, ServerBuilder } from '../../dist/index.js';
 import { HOST, PORT, chunks, echo, event, onStop, ready, sseResponse } from './shared.mjs';
 
-const { values } = parseArgs({ options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false }, 'rate-limit': { type: 'boolean', default: false } } });
 const mode = values.mode;
 if (!['direct-inline', 'direct-forward', 'subprocess'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward or subprocess, not ${mode}`);
 
@@ -26,6 +27,8 @@ if (mode === 'direct-inline') {
   routes = routes.withForward('/echo', { methods: ['POST'], handler: 'echo' }).withForward('/sse', { handler: 'sse', reply: 'sse' });
 }
 let builder = routes.done();
+// --rate-limit: a limit no client reaches, so every request pays for the check and none is refused.
+if (values['rate-limit']) builder = builder.withRateLimit('1000000000/hour');
 if (mode === 'subprocess') {
   const sub = builder.subprocess.withIpc(new Queue(), new Queue()).withCodec(values.codec);
   if (values['restart-now']) sub.withAutoRestart(true, 0, 0);

@@ -1,18 +1,34 @@
 import type { WebSpec } from './web-spec.js';
+import type { BucketRule, TakeResult } from './rate.js';
 
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =
   | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus }
   | { type: 'status'; supervisor: SupervisorStatus }
-  | { type: 'drain'; timeout: number };
+  | { type: 'drain'; timeout: number }
+  /** The answers to a web process's `rate` takes, in its order: the buckets live in the main process, shared by every worker. */
+  | { type: 'rate'; first: number; results: TakeResult[] };
 
 export type FromWeb =
   /** The web process listens for control messages: the main process sends `init`. */
   | { type: 'hello' }
   | { type: 'ready'; host: string; port: number }
-  | { type: 'fatal'; message: string }
+  /** `callback`: a lifecycle callback failed (the message is the CallbackError's). */
+  | { type: 'fatal'; message: string; callback?: { stage: string; name: string } }
   /** Sent each time `count` reaches a multiple of `uvicorn.limitMaxRequests`: time to recycle this process. */
-  | { type: 'served'; count: number };
+  | { type: 'served'; count: number }
+  /**
+   * Take one token from each of these rate-limit buckets kept by the main process (answered
+   * by one `rate` ToWeb): the takes of one event-loop turn travel together, numbered from `first`.
+   */
+  | { type: 'rate'; first: number; takes: RateTake[] };
+
+/** One take of a `rate` message: which bucket, which client, and the bucket's rule. */
+export interface RateTake {
+  bucket: string;
+  key: string;
+  rule: BucketRule;
+}
 
 /** What the supervisor tells a web process so `/_health` can report it. */
 export interface SupervisorStatus {

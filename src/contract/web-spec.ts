@@ -3,7 +3,7 @@
  * not cross the process boundary (no closure, no class). Direct mode's closures are
  * runtime/web/extras.ts.
  */
-import type { ApiConfigData, IPCConfigData, UvicornConfigData } from '../server/config/schemas.js';
+import type { ApiConfigData, IPCConfigData, RateRuleData, UvicornConfigData } from '../server/config/schemas.js';
 import type { ReplyMode } from './protocols.js';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -63,6 +63,12 @@ export interface ForwardRoute {
    * (lax, as FastAPI) a numeric string becomes a number and "true"/"false" a boolean.
    */
   strict?: boolean;
+  /** This route's own rate limit, or `false`: none (the server's limit does not apply either). */
+  rateLimit?: RateRuleData | false;
+  /** This route's body limit in bytes (413 above it); default `api.maxPayloadBytes`. */
+  maxPayloadBytes?: number;
+  /** `false`: answers without credentials; `{ scopes }`: the key must have each of them. */
+  auth?: false | { scopes: string[] };
 }
 
 /** A module the web process imports; its default export is a Fastify plugin. */
@@ -81,6 +87,19 @@ export interface CorsSpec {
   allowHeaders: string[];
 }
 
+/** The lifecycle stages a callback can hook (the original's `with_on_startup` ... `with_on_exception`). */
+export const CALLBACK_STAGES = ['startup', 'shutdown', 'lifespan', 'request', 'response', 'exception'] as const;
+export type CallbackStage = (typeof CALLBACK_STAGES)[number];
+
+/** A lifecycle callback as data: an export of a module the web process imports. */
+export interface CallbackRef {
+  stage: CallbackStage;
+  /** Module URL. */
+  module: string;
+  /** Export name (default `default`). */
+  name: string;
+}
+
 /** Everything the web side needs, as plain data: this is what crosses into a web process. */
 export interface WebSpec {
   name: string;
@@ -89,4 +108,6 @@ export interface WebSpec {
   forwards: ForwardRoute[];
   modules: RouteModule[];
   cors: CorsSpec | undefined;
+  /** Lifecycle callbacks from modules (both modes); direct mode's closures are in extras. */
+  callbacks?: CallbackRef[];
 }

@@ -90,6 +90,28 @@ export class EngineError extends AppinfraError {
   }
 }
 
+/**
+ * A lifecycle callback failed (the Python original's `CallbackError`): the message names
+ * the callback and what it threw. A failing startup callback stops the start.
+ */
+export class CallbackError extends AppinfraError {
+  readonly callback: string;
+  readonly stage: string;
+  constructor(stage: string, callback: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('APPINFRA_ERR_CALLBACK', `${stage[0]!.toUpperCase()}${stage.slice(1)} callback "${callback}" failed: ${why}`, CODES.APPINFRA_ERR_CALLBACK.status);
+    this.callback = callback;
+    this.stage = stage;
+  }
+
+  /** The same error, rebuilt from the message a web process sent (the cause stays there, in its log). */
+  static fromMessage(stage: string, callback: string, message: string): CallbackError {
+    const err = new CallbackError(stage, callback, '');
+    err.message = message;
+    return err;
+  }
+}
+
 /** Python's queue.Empty: `Queue.get({ timeout })` found nothing in time. */
 export class QueueEmptyError extends AppinfraError {
   constructor() {

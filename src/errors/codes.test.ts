@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BuildError,
+  CallbackError,
   ChannelClosedError,
   ClientGoneError,
   CODES,
@@ -30,6 +31,7 @@ test('the table: every code and the status it answers with', () => {
     APPINFRA_ERR_STATE: 500,
     APPINFRA_ERR_LISTEN: 500,
     APPINFRA_ERR_WEB_START: 500,
+    APPINFRA_ERR_CALLBACK: 500,
     APPINFRA_ERR_OVERLOADED: 503,
     APPINFRA_ERR_CONCURRENCY: 503,
     APPINFRA_ERR_UNAVAILABLE: 503,
@@ -50,6 +52,10 @@ test('the table: every code and the status it answers with', () => {
     METHOD_NOT_ALLOWED: 405,
     UNSUPPORTED_MEDIA_TYPE: 415,
     UPGRADE_REQUIRED: 426,
+    RATE_LIMITED: 429,
+    UNAUTHORIZED: 401,
+    FORBIDDEN: 403,
+    PAYLOAD_TOO_LARGE: 413,
     BAD_FRAME: 400,
     SHUTTING_DOWN: 503,
     STREAM_EXISTS: 409,
@@ -75,6 +81,7 @@ test('every error class takes its code and status from the table; the precise co
     new ClientGoneError(),
     new QueueEmptyError(),
     new QueueClosedError(),
+    new CallbackError('startup', 'warmUp', new Error('x')),
     new EncodeError('json', 'response', new TypeError('BigInt')),
   ];
   for (const err of seen) {

@@ -18,6 +18,7 @@ export const CODES = {
   APPINFRA_ERR_STATE: { status: 500, message: 'Not possible in the current state' },
   APPINFRA_ERR_LISTEN: { status: 500, message: 'The server cannot bind its address' },
   APPINFRA_ERR_WEB_START: { status: 500, message: 'A web process did not start' },
+  APPINFRA_ERR_CALLBACK: { status: 500, message: 'A lifecycle callback failed' },
   // At request time, between the web side and the engine.
   APPINFRA_ERR_OVERLOADED: { status: 503, message: 'Server is at capacity, retry later' },
   APPINFRA_ERR_CONCURRENCY: { status: 503, message: 'Too many requests in progress, retry later' },
@@ -41,6 +42,11 @@ export const CODES = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as JSON with Content-Type: application/json' },
   UPGRADE_REQUIRED: { status: 426, message: 'This route is a WebSocket: connect with an Upgrade' },
+  // Ingress policies (rate limit, auth, size): refused before the engine sees the request.
+  RATE_LIMITED: { status: 429, message: 'Rate limit exceeded, retry later' },
+  UNAUTHORIZED: { status: 401, message: 'Credentials are required' },
+  FORBIDDEN: { status: 403, message: 'These credentials are not allowed here' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than this route accepts' },
   // WebSocket frames.
   BAD_FRAME: { status: 400, message: 'The frame is not a JSON object of a known type' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down; open the stream again on a new connection' },

@@ -23,7 +23,11 @@ export interface IngressMessage {
   replyTo: string;
 }
 
-/** A request refused at admission (max pending reached, link down): it never reached the engine. */
+/**
+ * A request refused at admission (max pending reached, link down) or by an ingress policy
+ * (`rate_limit`, `auth_missing`, `auth_refused`, `auth_scope`, `auth_check`,
+ * `payload_too_large`): it never reached the engine.
+ */
 export interface RejectedMessage {
   route?: string | undefined;
   reason: string;

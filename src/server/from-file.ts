@@ -26,8 +26,13 @@ export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandle
     if (e.tags) options.tags = e.tags;
     if (e.timeout !== undefined) options.timeout = e.timeout;
     if (e.status !== undefined) options.status = e.status;
+    if (e.rateLimit !== undefined) options.rateLimit = e.rateLimit;
+    if (e.maxPayloadBytes !== undefined) options.maxPayloadBytes = e.maxPayloadBytes;
+    if (e.auth !== undefined) options.auth = e.auth;
     builder.routes.withForward(e.path, options);
   }
+  const g = file.graphql;
+  if (g) builder.routes.withGraphQL({ path: g.path, schema: g.sdl, resolvers: g.resolvers, graphiql: g.graphiql });
   const server = builder.build();
   for (const [name, fn] of handlers) server.engine.handle(name, fn);
   return server;

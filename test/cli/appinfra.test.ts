@@ -56,7 +56,7 @@ test('check: the example is valid and the normalised contract fills in every def
 
 /** Each broken config and the exact problems `check` must name: key path, value, expectation. */
 const BROKEN: [string, string[]][] = [
-  ['unknown-key.yaml', ['endpoints[0].timout: unknown key; known keys are path, methods, kind, handler, schema, summary, description, tags, timeout, status']],
+  ['unknown-key.yaml', ['endpoints[0].timout: unknown key; known keys are path, methods, kind, handler, schema, summary, description, tags, timeout, status, rate_limit, max_payload_bytes, auth']],
   [
     'bad-values.yaml',
     [

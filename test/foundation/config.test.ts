@@ -32,6 +32,8 @@ test('defaults are the seed\'s (host is 127.0.0.1 for safety) plus the grown fie
     {
       host: '127.0.0.1', port: 8000, title: 'API Server', description: '', version: '0.1.0', responseTimeout: 60,
       logFile: null, autoRestart: true, restartDelay: 1.0, maxRestarts: 5, uvicorn: undefined,
+      // Ingress policies: off, and Fastify's 1 MiB body limit stated.
+      rateLimit: null, auth: null, maxPayloadBytes: 1048576,
     },
   );
   const seedUvicorn = {

@@ -8,12 +8,13 @@ import type { Queue } from '../../engine/queue.js';
 import { StateError } from '../../errors/index.js';
 import { memoryLinkPair } from '../../ipc/transports/memory.js';
 import { pinoLevel } from '../../contract/log-levels.js';
-import type { CorsSpec, ForwardRoute, RouteModule, WebSpec } from '../../contract/web-spec.js';
+import type { CallbackRef, CorsSpec, ForwardRoute, RouteModule, WebSpec } from '../../contract/web-spec.js';
 import type { ApiConfig } from '../../server/config/api.js';
 import type { IPCConfig } from '../../server/config/ipc.js';
 import type { InProcessExtras } from '../web/extras.js';
 import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -27,6 +28,10 @@ export interface ServerParts extends InProcessExtras {
   forwards: ForwardRoute[];
   modules: RouteModule[];
   cors: CorsSpec | undefined;
+  /** Lifecycle callbacks from modules (closures are in `callbacks`, direct mode only). */
+  callbackRefs?: CallbackRef[];
+  /** Where rate-limit buckets live (default: in memory in this process). */
+  rateStore?: RateLimitStore;
 }
 
 export interface BoundAddress {
@@ -91,7 +96,7 @@ export class Server extends EventEmitter<ServerEvents> {
   /** The plain-data description of the web side: what a web process is built from. */
   get webSpec(): WebSpec {
     const p = this.parts;
-    return { name: p.name, api: p.api.toJSON(), ipc: p.ipc.toJSON(), forwards: p.forwards, modules: p.modules, cors: p.cors };
+    return { name: p.name, api: p.api.toJSON(), ipc: p.ipc.toJSON(), forwards: p.forwards, modules: p.modules, cors: p.cors, ...(p.callbackRefs?.length ? { callbacks: p.callbackRefs } : {}) };
   }
 
   /**
@@ -132,7 +137,8 @@ export class Server extends EventEmitter<ServerEvents> {
       app = await web.buildDirectApp({
         spec: this.webSpec,
         channel,
-        extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware },
+        extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware, callbacks: p.callbacks ?? [] },
+        ...(p.rateStore ? { rateStore: p.rateStore } : {}),
       });
       await app.ready();
     } catch (err) {
@@ -159,6 +165,7 @@ export class Server extends EventEmitter<ServerEvents> {
           spec: this.webSpec,
           engine: this.engine,
           logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
+          ...(this.parts.rateStore ? { buckets: this.parts.rateStore } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
-import { StateError } from '../../errors/index.js';
+import { CallbackError, StateError } from '../../errors/index.js';
 import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
 import type { Engine } from '../../engine/engine.js';
@@ -11,6 +11,7 @@ import type { WebSpec } from '../../contract/web-spec.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { forkWeb } from './fork.js';
 import { within } from '../../process/within.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -51,6 +52,8 @@ export interface SubprocessOptions {
   /** Seconds to wait for the web process to report it is listening. */
   startTimeout?: number;
   supervisor: () => SupervisorStatus;
+  /** The rate-limit buckets every web process of the server shares. */
+  buckets?: RateLimitStore;
 }
 
 export interface ExitInfo {
@@ -122,6 +125,10 @@ export class SubprocessManager {
     // A send to a process that just died reports EPIPE here; its exit is handled below.
     child.on('error', () => undefined);
     child.on('message', (msg: FromWeb) => {
+      if (msg.type === 'rate') {
+        void this.takeToken(msg);
+        return;
+      }
       for (const l of this.messageListeners) l(msg);
     });
     this.exited = new Promise((resolve) => {
@@ -132,7 +139,7 @@ export class SubprocessManager {
       });
     });
     const socket = child.stdio[DATA_FD] as Socket;
-    const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: this.options.replyTo });
+    const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: this.options.replyTo });
     this.options.engine.attach(link, this.options.replyTo);
     child.once('exit', () => link.close());
 
@@ -163,7 +170,9 @@ export class SubprocessManager {
           resolve({ host: msg.host, port: msg.port });
         } else if (msg.type === 'fatal') {
           cleanup();
-          reject(new StateError(`The web process failed to start: ${msg.message}`, 'APPINFRA_ERR_WEB_START'));
+          // A startup callback's failure is the user's to fix: the same error as in direct mode.
+          if (msg.callback) reject(CallbackError.fromMessage(msg.callback.stage, msg.callback.name, msg.message));
+          else reject(new StateError(`The web process failed to start: ${msg.message}`, 'APPINFRA_ERR_WEB_START'));
         }
       };
       const onExit = (code: number | null, signal: string | null): void => {
@@ -178,6 +187,14 @@ export class SubprocessManager {
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
+  }
+
+  /** Answers a web process's rate-limit takes from the shared buckets, in one message. */
+  private async takeToken(msg: Extract<FromWeb, { type: 'rate' }>): Promise<void> {
+    const store = this.options.buckets;
+    // A web process only asks when its spec has a limit; the supervisor always passes buckets.
+    const results = await Promise.all(msg.takes.map((t) => (store ? store.take(t.bucket, t.key, t.rule) : { allowed: true, remaining: 0, resetMs: 0 })));
+    this.tell({ type: 'rate', first: msg.first, results });
   }
 
   /** Sends a control message if the process is alive. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import { ListenError, StateError } from '../../errors/index.js';
+import { CallbackError, ListenError, StateError } from '../../errors/index.js';
 import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from '../../contract/web-spec.js';
 import { decideRestart } from './backoff.js';
@@ -11,12 +11,15 @@ import { formatSeconds } from './format.js';
 import { failedHealth } from './health.js';
 import { SubprocessManager, type ExitInfo } from './subprocess.js';
 import type { FromWeb, SupervisorStatus } from '../../contract/control.js';
+import { TokenBuckets, type RateLimitStore } from '../../ingress/buckets.js';
 
 export interface SupervisorOptions {
   name: string;
   spec: WebSpec;
   engine: Engine;
   logger: Logger;
+  /** Where rate-limit buckets live (default: in this process, in memory). */
+  buckets?: RateLimitStore;
 }
 
 export type SupervisorEvents = {
@@ -39,6 +42,8 @@ interface Worker {
   startedAt: number;
   /** A replacement is starting; this one drains once it is up. */
   recycling: boolean;
+  /** Its startup callback failed: the same code would fail again, so it is not restarted. */
+  callbackFailed?: boolean;
 }
 
 /**
@@ -57,6 +62,8 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly consecutive: number[] = [];
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly fallback: FallbackResponder;
+  /** One set of rate-limit buckets for every web process: the server's limit, not n times it. */
+  private readonly buckets: RateLimitStore;
   private restarts = 0;
   private recycles = 0;
   private failed = false;
@@ -74,6 +81,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.listenPort = options.spec.api.port;
+    this.buckets = options.buckets ?? new TokenBuckets();
     this.fallback = new FallbackResponder(() =>
       failedHealth({
         supervisor: this.status,
@@ -138,7 +146,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private async spawn(slot: number, takeSlot: boolean): Promise<Worker> {
     const spec = { ...this.options.spec, api: { ...this.api, port: this.listenPort } };
     const replyTo = `${this.options.name}.w${slot}.g${++this.generation}`;
-    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status });
+    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status, buckets: this.buckets });
     const worker: Worker = { slot, manager, startedAt: performance.now(), recycling: false };
     this.all.add(worker);
     if (takeSlot) this.current[slot] = worker;
@@ -149,6 +157,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
     } catch (err) {
       // No process came up at all (for example the log file cannot be opened): no exit will tell us.
       if (!manager.process) this.all.delete(worker);
+      if (err instanceof CallbackError) worker.callbackFailed = true;
       throw err;
     }
     const port = manager.address!.port;
@@ -205,6 +214,11 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.current[slot] = undefined;
+    if (worker.callbackFailed) {
+      // A restart would run the same failing callback again: a loop, not a repair.
+      this.giveUp(slot, manager.pid, exit);
+      return;
+    }
     if (exit.code === 0 && exit.signal === null) {
       this.options.logger.info({ slot, pid: manager.pid }, 'web process exited cleanly; not restarted');
       this.broadcast();

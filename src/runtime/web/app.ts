@@ -19,6 +19,11 @@ import { closeIdleAfterRead } from './adapters/keep-alive.js';
 import { registerEndpoints } from './adapters/registry.js';
 import { registerModule, withTags } from './adapters/modules.js';
 import { installDrainer } from './drain.js';
+import { installLifecycle } from './lifecycle.js';
+import { installIngressPolicies } from './adapters/policy.js';
+import { installWebSocket } from './adapters/websocket.js';
+import { PROTOCOLS } from '../../contract/protocols.js';
+import { TokenBuckets, type RateLimitStore } from '../../ingress/buckets.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +45,8 @@ export interface BuildAppOptions {
   health: HealthReport;
   /** A pino destination for the logger (a file in an isolated web process). */
   logStream?: NodeJS.WritableStream;
+  /** Where rate-limit buckets live (a web process: the main process's; default: this process's). */
+  rateStore?: RateLimitStore;
 }
 
 /**
@@ -59,6 +66,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: AJV_OPTIONS,
+    bodyLimit: spec.api.maxPayloadBytes,
   };
   if (uv.sslKeyfile && uv.sslCertfile) fastifyOptions.https = { key: readPem(uv.sslKeyfile, 'sslKeyfile'), cert: readPem(uv.sslCertfile, 'sslCertfile') };
   if (uv.http2) Object.assign(fastifyOptions, http2Options(fastifyOptions.https));
@@ -75,7 +83,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorateRequest('ipc', { getter: () => channel });
   // One tracker of the responses in flight, for the one shutdown path (drain.ts).
   installDrainer(app);
-  installErrorHandling(app, extras?.exceptionHandlers ?? []);
+  const lifecycle = await installLifecycle(app, channel, spec.callbacks ?? [], extras?.callbacks ?? []);
+  installErrorHandling(app, extras?.exceptionHandlers ?? [], lifecycle.onException);
   // uvicorn's timeout_keep_alive 0 closes after each response; Node's 0 would mean "never time out".
   if (uv.timeoutKeepAlive === 0) {
     app.addHook('onRequest', async (req, reply) => {
@@ -84,6 +93,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     });
   }
   if (uv.accessLog) installAccessLog(app);
+  // Before any route: the policies apply to each route as it is added (/_health included, as exempt).
+  await installIngressPolicies(app, spec, options.rateStore ?? new TokenBuckets());
+  // WebSocket messages have the body's bound, each socket route its own if it says so (close 1009 above it).
+  const forwards = spec.forwards.map((r) => (PROTOCOLS[r.reply].socket ? { ...r, maxPayloadBytes: r.maxPayloadBytes ?? spec.api.maxPayloadBytes } : r));
+  const sockets = forwards.filter((r) => PROTOCOLS[r.reply].socket);
+  if (sockets.length > 0) await installWebSocket(app, Math.max(spec.api.maxPayloadBytes, ...sockets.map((r) => r.maxPayloadBytes!)));
   if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
 
   installLazyDocs(app, { title: spec.api.title, description: spec.api.description, version: spec.api.version });
@@ -108,7 +123,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return reply.code(report.status).send(report.body);
   });
 
-  await registerEndpoints(app, spec.forwards, channel, spec.api.responseTimeout);
+  await registerEndpoints(app, forwards, channel, spec.api.responseTimeout);
   for (const route of extras?.inlineRoutes ?? []) {
     const { schema, ...rest } = route.options;
     app.route({ ...(rest as object), method: route.methods, url: route.path, schema: schema as object, handler: route.handler });
@@ -117,7 +132,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(withTags(router.plugin, router.tags), { prefix: router.prefix, ipc: channel });
   }
   for (const mod of spec.modules) await registerModule(app, mod, channel);
+  (app as unknown as Record<symbol, unknown>)[STARTUP] = lifecycle.start;
   return app;
+}
+
+const STARTUP = Symbol('appinfra.startup');
+
+/**
+ * Readies the app and runs its startup callbacks (and lifespans' setup): the channel is
+ * up, nothing listens yet. The caller adds its own hooks before; a failure is a CallbackError.
+ */
+export async function startApp(app: FastifyInstance): Promise<void> {
+  await app.ready();
+  await ((app as unknown as Record<symbol, () => Promise<void>>)[STARTUP] ?? (async () => undefined))();
 }
 
 function readPem(path: string, key: string): Buffer {

@@ -6,26 +6,37 @@
 import type { FastifyInstance } from 'fastify';
 import type { IPCChannel } from '../../channel/channel.js';
 import type { WebSpec } from '../../contract/web-spec.js';
-import { buildApp } from './app.js';
+import { buildApp, startApp } from './app.js';
 import { drainerOf } from './drain.js';
 import type { InProcessExtras } from './extras.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
 import { webHealth } from './health.js';
 
 export interface DirectWebOptions {
   spec: WebSpec;
   channel: IPCChannel;
   extras: InProcessExtras;
+  rateStore?: RateLimitStore;
 }
 
-/** Builds the app a direct-mode server serves; `/_health` reports this one process. */
-export function buildDirectApp({ spec, channel, extras }: DirectWebOptions): Promise<FastifyInstance> {
+/** Builds the app a direct-mode server serves (startup callbacks run); `/_health` reports this one process. */
+export async function buildDirectApp({ spec, channel, extras, rateStore }: DirectWebOptions): Promise<FastifyInstance> {
   const supervisor = { restarts: 0, workers: 1, configured: 1, failed: false };
-  return buildApp({
+  const app = await buildApp({
     spec,
     channel,
     extras,
     health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor, reporting: spec.ipc.enableHealthReporting }),
+    ...(rateStore ? { rateStore } : {}),
   });
+  try {
+    await startApp(app);
+  } catch (err) {
+    // Lifespans that did set up are torn down; the start reports the callback that failed.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  return app;
 }
 
 /**

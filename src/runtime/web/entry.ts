@@ -11,14 +11,21 @@ import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
 import { IPCChannel } from '../../channel/channel.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
-import { buildApp } from './app.js';
+import { buildApp, startApp } from './app.js';
+import { CallbackError } from '../../errors/index.js';
 import { webHealth } from './health.js';
 import { drainerOf } from './drain.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
+import { RemoteBuckets } from './remote-buckets.js';
 
-function send(msg: FromWeb): void {
-  if (process.connected) process.send?.(msg);
+function send(msg: FromWeb): boolean {
+  if (!process.connected || !process.send) return false;
+  process.send(msg);
+  return true;
 }
+
+/** Rate-limit buckets are the main process's: one limit for every worker. */
+const buckets = new RemoteBuckets(send);
 
 /** What stops this process; replaced once the app is up. Before that there is nothing to drain. */
 let stop = (_timeout: number, code: number): void => process.exit(code);
@@ -28,13 +35,14 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   const { spec } = init;
   supervisor = init.supervisor;
   const socket = new Socket({ fd: DATA_FD, readable: true, writable: true });
-  const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: init.replyTo });
+  const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: init.replyTo });
   const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: init.replyTo }, link);
   await channel.start();
   const app = await buildApp({
     spec,
     channel,
     health: () => webHealth({ mode: 'subprocess', channel, codec: spec.ipc.codec, supervisor: supervisor!, reporting: spec.ipc.enableHealthReporting }),
+    rateStore: buckets,
   });
   const drainer = drainerOf(app);
 
@@ -49,6 +57,7 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
     });
   }
 
+  await startApp(app);
   await app.listen({ host: spec.api.host, port: spec.api.port, backlog: spec.api.uvicorn.backlog });
   const addr = app.server.address();
 
@@ -78,7 +87,8 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
 process.on('message', (msg: ToWeb) => {
   if (msg.type === 'init') {
     main(msg).catch((err: unknown) => {
-      send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+      const callback = err instanceof CallbackError ? { stage: err.stage, name: err.callback } : undefined;
+      send({ type: 'fatal', message: err instanceof Error ? err.message : String(err), ...(callback ? { callback } : {}) });
       console.error(err);
       process.exit(1);
     });
@@ -86,6 +96,8 @@ process.on('message', (msg: ToWeb) => {
     stop(msg.timeout, 0);
   } else if (msg.type === 'status') {
     supervisor = msg.supervisor;
+  } else if (msg.type === 'rate') {
+    buckets.receive(msg);
   }
 });
 // No orphans: when the main process is gone (even after kill -9) the IPC channel closes

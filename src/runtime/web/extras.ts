@@ -3,7 +3,7 @@
  * the process boundary and only direct mode (the web side in the main process) runs them.
  */
 import type { FastifyPluginAsync, FastifyPluginCallback, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import type { HttpMethod } from '../../contract/web-spec.js';
+import type { CallbackStage, HttpMethod } from '../../contract/web-spec.js';
 
 export type RouteHandler = (request: FastifyRequest<any>, reply: FastifyReply) => unknown;
 
@@ -42,4 +42,12 @@ export interface InProcessExtras {
   routers: InlineRouter[];
   exceptionHandlers: ExceptionHandlerSpec[];
   middleware: MiddlewareSpec[];
+  /** Lifecycle callbacks given as functions. */
+  callbacks?: InlineCallback[];
+}
+
+/** A lifecycle callback given as a function (direct mode). */
+export interface InlineCallback {
+  stage: CallbackStage;
+  fn: (...args: any[]) => unknown;
 }

@@ -5,6 +5,7 @@ import { FORWARD_REPLY_MODES, PROTOCOLS, type ReplyMode } from '../../contract/p
 import type { ForwardRoute, GraphQLResolverMap, HttpMethod, RouteSchema } from '../../contract/web-spec.js';
 import type { ExceptionHandlerSpec, MiddlewareSpec, RouteHandler, RouterPlugin } from '../../runtime/web/extras.js';
 import { normaliseMethods, toFastifyPath } from './paths.js';
+import { rateRuleSchema } from '../config/ingress.js';
 
 const requireHere = createRequire(import.meta.url);
 import type { ServerBuilder } from './server.js';
@@ -36,7 +37,9 @@ export interface LooseRoute {
 }
 
 /** Options of `withForward`: the forward route's own fields (contract/web-spec.ts), each optional. */
-export interface ForwardOptions extends Partial<Pick<ForwardRoute, 'handler' | 'schema' | 'tags' | 'summary' | 'description' | 'status' | 'timeout' | 'window' | 'maxStreams' | 'strict'>> {
+export interface ForwardOptions extends Partial<Pick<ForwardRoute, 'handler' | 'schema' | 'tags' | 'summary' | 'description' | 'status' | 'timeout' | 'window' | 'maxStreams' | 'strict' | 'maxPayloadBytes' | 'auth'>> {
+  /** This route's own limit (`{ rate: '5/s', burst?, key? }`), or `false` for none. */
+  rateLimit?: { rate: string; burst?: number; key?: string } | false;
   /** Default `['GET']`. */
   methods?: string[];
   /**
@@ -65,6 +68,10 @@ export interface WebSocketOptions {
   tags?: string[];
   summary?: string;
   description?: string;
+  /** Checked at the upgrade: this route's own limit, or `false` for none. */
+  rateLimit?: ForwardOptions['rateLimit'];
+  /** Checked at the upgrade: `false` (no credentials needed) or `{ scopes }`. */
+  auth?: ForwardOptions['auth'];
 }
 
 export interface GraphQLOptions {
@@ -85,6 +92,9 @@ export interface GraphQLOptions {
   /** Subscriptions: events in flight before the engine waits for the client (default 32). */
   window?: number;
   tags?: string[];
+  rateLimit?: ForwardOptions['rateLimit'];
+  maxPayloadBytes?: number;
+  auth?: ForwardOptions['auth'];
 }
 
 export interface RouterOptions {
@@ -195,6 +205,7 @@ export class RouteConfigurer {
     if (options.timeout) route.timeout = options.timeout;
     if (options.window) route.window = options.window;
     if (options.maxStreams) route.maxStreams = options.maxStreams;
+    applyRoutePolicy(route, options, where);
     if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new BuildError(`${where}: strict must be true or false, got ${JSON.stringify(options.strict)}`, 'APPINFRA_ERR_ROUTE');
     const strict = options.strict ?? (this.strictByDefault ? true : undefined);
     if (strict !== undefined) route.strict = strict;
@@ -239,6 +250,7 @@ export class RouteConfigurer {
     if (options.tags) route.tags = options.tags;
     if (options.timeout) route.timeout = options.timeout;
     if (options.window) route.window = options.window;
+    applyRoutePolicy(route, options, where);
     this.parent._state.forwards.push(route);
     return this;
   }
@@ -321,6 +333,27 @@ export class RouteConfigurer {
   }
 }
 
+/** A route's own rate limit, body limit and auth, checked as the config file checks them. */
+function applyRoutePolicy(route: ForwardRoute, options: Pick<ForwardOptions, 'rateLimit' | 'maxPayloadBytes' | 'auth'>, where: string): void {
+  if (options.rateLimit !== undefined) {
+    if (options.rateLimit === false) route.rateLimit = false;
+    else {
+      const r = rateRuleSchema.safeParse(options.rateLimit);
+      if (!r.success) throw new BuildError(`${where}: rateLimit: ${r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ` : '') + i.message).join('; ')}`, 'APPINFRA_ERR_ROUTE');
+      route.rateLimit = r.data;
+    }
+  }
+  checkPositiveInt(where, 'maxPayloadBytes', options.maxPayloadBytes);
+  if (options.maxPayloadBytes !== undefined) route.maxPayloadBytes = options.maxPayloadBytes;
+  if (options.auth !== undefined) {
+    const a = options.auth;
+    if (a !== false && !(a && Array.isArray(a.scopes) && a.scopes.every((x) => typeof x === 'string'))) {
+      throw new BuildError(`${where}: auth must be false (no credentials needed) or { scopes: [...] }, got ${JSON.stringify(a)}`, 'APPINFRA_ERR_ROUTE');
+    }
+    route.auth = a === false ? false : { scopes: [...a.scopes] };
+  }
+}
+
 function checkPositiveInt(where: string, key: string, value: unknown): void {
   if (value !== undefined && !(Number.isInteger(value) && (value as number) > 0)) {
     throw new BuildError(`${where}: ${key} must be a positive integer, got ${JSON.stringify(value)}`, 'APPINFRA_ERR_ROUTE');
@@ -328,7 +361,7 @@ function checkPositiveInt(where: string, key: string, value: unknown): void {
 }
 
 /** The SDL must parse and every mapped field must exist, so a typo fails at build(), not at the first query. */
-function checkResolverMap(where: string, sdl: string, resolvers: unknown): void {
+export function checkResolverMap(where: string, sdl: string, resolvers: unknown): void {
   // Loaded here, not at the top: only a server with a GraphQL endpoint pays for graphql (~0.1 s).
   const { buildSchema, GraphQLObjectType } = requireHere('graphql') as typeof import('graphql');
   let schema;

@@ -6,6 +6,21 @@ import { Server, type ServerParts } from '../../runtime/main/server.js';
 import { RouteConfigurer } from './route.js';
 import { SubprocessConfigurer } from './subprocess.js';
 import { UvicornConfigurer } from './uvicorn.js';
+import type { AuthData, RateLimitData } from '../config/ingress.js';
+import type { CallbackStage } from '../../contract/web-spec.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
+
+/** A lifecycle callback: a function (direct mode), or a module URL whose export the web process imports (both modes). */
+export type CallbackInput = ((...args: any[]) => unknown) | URL | string;
+
+const CALLBACK_METHODS: Record<CallbackStage, string> = {
+  startup: 'withOnStartup',
+  shutdown: 'withOnShutdown',
+  lifespan: 'withLifespan',
+  request: 'withOnRequest',
+  response: 'withOnResponse',
+  exception: 'withOnException',
+};
 
 /** @internal What the builders collect: the server's parts but its name; the runtime reads it once at `build()`. */
 export type BuilderState = Omit<ServerParts, 'name'>;
@@ -28,6 +43,8 @@ export class ServerBuilder {
     exceptionHandlers: [],
     middleware: [],
     cors: undefined,
+    callbacks: [],
+    callbackRefs: [],
   };
   private readonly routeConfigurer = new RouteConfigurer(this);
   private readonly subprocessConfigurer = new SubprocessConfigurer(this);
@@ -66,6 +83,81 @@ export class ServerBuilder {
   /** Replaces the whole API configuration; later setters change single fields of it. */
   withConfig(config: ApiConfig | ApiConfigInit): this {
     this._state.api = new ApiConfig(config instanceof ApiConfig ? config.toJSON() : config);
+    return this;
+  }
+
+  /**
+   * Rate limit of every route but the exempt ones (`/_health`, `/metrics`, `/_status` by
+   * default) and those with their own: `rate` as `"60/min"`, `"1000/hour"`, `"10/s"`; a
+   * token bucket holding `rate` plus `burst`; `key` is `ip` (default), `global` or
+   * `header:<name>`. Over it: 429 with Retry-After. With several web processes the limit
+   * is the server's: the buckets are kept in this process.
+   */
+  withRateLimit(rate: string, options: Partial<Omit<RateLimitData, 'rate'>> = {}): this {
+    this._state.api.rateLimit = { rate, ...options } as RateLimitData;
+    return this;
+  }
+  /**
+   * API keys (`Authorization: Bearer <key>`, or the key in `header`), read by the web side
+   * from `file` or the environment variable `env`: never from argv, never logged. Missing:
+   * 401 with WWW-Authenticate; unknown or lacking a route's scopes: 403. `check`: a module
+   * URL whose default export `(request, principal) => boolean` runs after the key matched.
+   */
+  withAuth(auth: { file?: string; env?: string; header?: string; exempt?: string[]; check?: string | URL }): this {
+    const { check, ...rest } = auth;
+    this._state.api.auth = { ...rest, ...(check === undefined ? {} : { check: check instanceof URL ? check.href : check }) } as AuthData;
+    return this;
+  }
+  /**
+   * Where the rate-limit buckets live: any `RateLimitStore` (`take(bucket, key, rule)`), for
+   * example one on Redis shared by servers on several machines. Default: in memory in this
+   * process, shared by its web processes.
+   */
+  withRateLimitStore(store: RateLimitStore): this {
+    if (!store || typeof store.take !== 'function') throw new BuildError('withRateLimitStore(store): store must have a take(bucket, key, rule) method');
+    this._state.rateStore = store;
+    return this;
+  }
+  /** Largest request body (and WebSocket message) in bytes: 413 (WebSocket: close 1009) above it. Default 1 MiB. */
+  withMaxPayloadBytes(bytes: number): this {
+    this._state.api.maxPayloadBytes = bytes;
+    return this;
+  }
+
+  /** Runs once the app is ready, before it listens; `({ app, ipc })`, the IPC channel already up. A failure stops the start (CallbackError). */
+  withOnStartup(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('startup', callback, exportName);
+  }
+  /** Runs when the server stops, after in-flight requests finished; each bounded (5 s). */
+  withOnShutdown(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('shutdown', callback, exportName);
+  }
+  /** Setup and teardown in one: an async generator function (`setup; yield; teardown`) or a function returning its cleanup. */
+  withLifespan(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('lifespan', callback, exportName);
+  }
+  /** `(request, reply)` at the start of every request. */
+  withOnRequest(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('request', callback, exportName);
+  }
+  /** `(request, reply)` once every response is sent. */
+  withOnResponse(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('response', callback, exportName);
+  }
+  /** `(error, request, reply)` for every error: send the reply, or return a body (after `reply.code()`), or undefined for the default answer. */
+  withOnException(callback: CallbackInput, exportName?: string): this {
+    return this.addCallback('exception', callback, exportName);
+  }
+
+  /** A function (direct mode) or a module URL and the name of its export (default `default`): what a web process can import. */
+  private addCallback(stage: CallbackStage, callback: CallbackInput, exportName = 'default'): this {
+    if (typeof callback === 'function') {
+      this._state.callbacks!.push({ stage, fn: callback });
+    } else if (callback instanceof URL || (typeof callback === 'string' && callback.length > 0)) {
+      this._state.callbackRefs!.push({ stage, module: callback instanceof URL ? callback.href : callback, name: exportName });
+    } else {
+      throw new BuildError(`${CALLBACK_METHODS[stage]}(callback): callback must be a function or a module URL (with the export's name)`);
+    }
     return this;
   }
 
@@ -119,6 +211,9 @@ export class ServerBuilder {
       exceptionHandlers: [...s.exceptionHandlers],
       middleware: [...s.middleware],
       cors: s.cors,
+      callbacks: [...(s.callbacks ?? [])],
+      callbackRefs: [...(s.callbackRefs ?? [])],
+      ...(s.rateStore ? { rateStore: s.rateStore } : {}),
     });
   }
 }
@@ -134,4 +229,11 @@ function refuseClosures(s: BuilderState): void {
   if (s.routers.length > 0) throw new BuildError(`withRouter(plugin) was given a function. ${how}`);
   if (s.exceptionHandlers.length > 0) throw new BuildError(`withExceptionHandler(...) was given a function. ${how} A route module can call app.setErrorHandler itself.`);
   if (s.middleware.length > 0) throw new BuildError(`withMiddleware(...) was given a function. ${how} A route module can add hooks and plugins itself.`);
+  const cb = s.callbacks?.[0];
+  if (cb) {
+    throw new BuildError(
+      `${CALLBACK_METHODS[cb.stage]}(fn) was given a function. In subprocess mode the HTTP server runs in a child process and a function cannot cross a process boundary: ` +
+        `export it from a module and pass the module instead, e.g. ${CALLBACK_METHODS[cb.stage]}(new URL("./lifecycle.js", import.meta.url), "${cb.fn.name || 'myCallback'}").`,
+    );
+  }
 }

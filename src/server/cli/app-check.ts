@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../../errors/index.js';
 import type { EngineHandler } from '../../engine/context.js';
 import { inspectAppFile, readAppFile, type AppFile } from './app-file.js';
-import { handlerProblems, importEngineModule } from './app-engine.js';
+import { handlerProblems, importEngineModule, resolverProblems } from './app-engine.js';
 import { endpointSchemaProblems } from './schema-check.js';
 import { invalid } from '../config/validate.js';
 
@@ -19,7 +19,7 @@ export async function checkAppFile(path: string): Promise<{ file: AppFile; handl
   let handlers: Map<string, EngineHandler> | undefined;
   if (found.engine) {
     handlers = await importEngineModule(found.engine.path, found.engine.asWritten, found.file?.source ?? resolve(path));
-    problems.push(...handlerProblems(handlers, found.endpoints, found.engine.asWritten));
+    problems.push(...handlerProblems(handlers, found.endpoints, found.engine.asWritten), ...resolverProblems(handlers, found.graphql, found.engine.asWritten));
   }
   if (problems.length > 0 || !found.file || !handlers) throw new ConfigError(`${path}: ${invalid(problems).message}`, { problems });
   return { file: found.file, handlers };

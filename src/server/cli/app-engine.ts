@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../../errors/index.js';
 import type { EngineHandler } from '../../engine/context.js';
-import type { AppFile, Endpoint } from './app-file.js';
+import type { AppFile, Endpoint, GraphQLInterface } from './app-file.js';
 
 /**
  * Imports the engine module an app file names, in this (the main) process, and returns
@@ -10,7 +10,7 @@ import type { AppFile, Endpoint } from './app-file.js';
  */
 export async function loadEngineModule(file: AppFile): Promise<Map<string, EngineHandler>> {
   const handlers = await importEngineModule(file.engineModule, file.engineModuleAsWritten, file.source);
-  const problems = handlerProblems(handlers, file.endpoints.entries(), file.engineModuleAsWritten);
+  const problems = [...handlerProblems(handlers, file.endpoints.entries(), file.engineModuleAsWritten), ...resolverProblems(handlers, file.graphql, file.engineModuleAsWritten)];
   if (problems.length > 0) throw new ConfigError(`${file.source}: Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
   return handlers;
 }
@@ -43,6 +43,17 @@ export function handlerProblems(handlers: ReadonlyMap<string, EngineHandler>, en
   for (const [i, e] of endpoints) {
     if (!handlers.has(e.handler)) {
       problems.push(`endpoints[${i}].handler: got ${JSON.stringify(e.handler)}, expected the name of a function exported by ${asWritten} (it exports ${known.length > 0 ? known.join(', ') : 'no functions'})`);
+    }
+  }
+  return problems;
+}
+
+/** One problem per GraphQL field whose engine handler the module does not export. */
+export function resolverProblems(handlers: ReadonlyMap<string, EngineHandler>, graphql: GraphQLInterface | undefined, asWritten: string): string[] {
+  const problems: string[] = [];
+  for (const [type, fields] of Object.entries(graphql?.resolvers ?? {})) {
+    for (const [field, handler] of Object.entries(fields)) {
+      if (!handlers.has(handler)) problems.push(`runtime.web.interfaces (graphql).resolvers.${type}.${field}: got ${JSON.stringify(handler)}, expected the name of a function exported by ${asWritten}`);
     }
   }
   return problems;

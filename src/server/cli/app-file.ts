@@ -6,7 +6,7 @@
  * engine module is a separate step (`app-engine.ts`), so `routes` never runs user code.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../errors/index.js';
 import { HTTP_METHODS, type HttpMethod, type RouteSchema } from '../../contract/web-spec.js';
@@ -15,6 +15,9 @@ import { ApiConfig } from '../config/api.js';
 import type { IPCConfig } from '../config/ipc.js';
 import { configFromObject, parseYamlText } from '../config/load.js';
 import { collect, invalid, parseWith, problemsOf } from '../config/validate.js';
+import { maxPayloadBytes, rateRuleSchema } from '../config/ingress.js';
+import { checkResolverMap } from '../builder/route.js';
+import type { GraphQLResolverMap } from '../../contract/web-spec.js';
 
 /** Endpoint kinds a file may declare, and the forward-route reply mode each becomes (the protocol table's `fileKind`). */
 export const ENDPOINT_KINDS = Object.fromEntries(REPLY_MODES.flatMap((m) => (PROTOCOLS[m].fileKind ? [[PROTOCOLS[m].fileKind, m]] : []))) as Record<EndpointKind, ReplyMode>;
@@ -53,6 +56,10 @@ const endpointSchema = z.strictObject({
   tags: z.array(z.string({ error: 'a string' }), { error: 'a list of strings' }).optional(),
   timeout: seconds('a positive number of seconds (deadline of this endpoint)').optional(),
   status: z.number({ error: 'a 2xx status code' }).int({ error: 'a 2xx status code' }).min(200, { error: 'a 2xx status code' }).max(299, { error: 'a 2xx status code' }).optional(),
+  // Ingress policies of this endpoint (api.rate_limit, api.auth, api.max_payload_bytes are the server's).
+  rate_limit: z.union([z.literal(false), rateRuleSchema], { error: 'false, or a mapping with rate: and optionally burst:, key:' }).optional(),
+  max_payload_bytes: maxPayloadBytes.optional(),
+  auth: z.union([z.literal(false), z.strictObject({ scopes: z.array(z.string({ error: 'a scope name' }), { error: 'a list of scope names' }) })], { error: 'false (no credentials needed), or a mapping with scopes: [...]' }).optional(),
 });
 
 const executionIpcSchema = z.strictObject({
@@ -78,6 +85,11 @@ const processGroupSchema = z.strictObject({
 const interfaceSchema = z.strictObject({
   kind: z.enum(INTERFACE_KINDS, { error: `one of ${INTERFACE_KINDS.join(', ')}` }),
   binds: z.array(z.enum(PORTS, { error: `a port: ${PORTS.join(', ')}` }), { error: 'a list of ports' }).min(1, { error: 'at least one port' }),
+  // A graphql interface: its SDL file (relative to the app file), path, and field -> engine handler map.
+  path: z.string({ error: 'a URL path starting with "/"' }).regex(/^\/\S*$/, { error: 'a URL path starting with "/"' }).optional(),
+  schema: str('a path to the GraphQL SDL file, relative to the app file').optional(),
+  resolvers: z.record(z.string(), z.record(z.string(), z.string({ error: 'an engine handler name' }), { error: 'a mapping of field: engine handler' }), { error: 'a mapping of type: { field: engine handler }' }).optional(),
+  graphiql: z.boolean({ error: 'true or false' }).optional(),
 });
 
 const runtimeSchema = z.strictObject({
@@ -119,6 +131,17 @@ export interface Endpoint {
   tags?: string[];
   timeout?: number;
   status?: number;
+  rateLimit?: z.output<typeof rateRuleSchema> | false;
+  maxPayloadBytes?: number;
+  auth?: false | { scopes: string[] };
+}
+
+/** The graphql interface of an app file: the SDL read from its file, and which engine handler resolves each field. */
+export interface GraphQLInterface {
+  path: string;
+  sdl: string;
+  resolvers: GraphQLResolverMap;
+  graphiql: boolean;
 }
 
 /** A checked app file. Nothing in it has run: the engine module is only located. */
@@ -135,6 +158,7 @@ export interface AppFile {
   api: ApiConfig;
   ipc: IPCConfig;
   mode: 'subprocess' | 'direct';
+  graphql?: GraphQLInterface;
   /** Contract values accepted but not acted on by this version, said out loud. */
   notes: string[];
 }
@@ -173,6 +197,8 @@ export interface AppFileInspection {
   endpoints: [number, Endpoint][];
   /** The engine module, when `engine.module` names a file that exists. */
   engine?: { path: string; asWritten: string };
+  /** The graphql interface, when valid by itself. */
+  graphql?: GraphQLInterface;
 }
 
 /**
@@ -216,7 +242,10 @@ export function inspectAppFile(doc: unknown, source: string): AppFileInspection 
   const notes: string[] = [];
   const mode = runtime ? checkRuntime(runtime, endpoints, api, problems, notes) : 'subprocess';
   problems.push(...sectionProblems);
-  const found: AppFileInspection = { problems, endpoints, ...(engine ? { engine } : {}) };
+  checkIngress(api, runtime, source, problems);
+  if (loaded && runtime) loaded.ipc.maxPayloadBytes = runtime.platform.execution_ipc.max_payload_bytes;
+  const graphql = runtime ? graphqlInterface(runtime, source, problems) : undefined;
+  const found: AppFileInspection = { problems, endpoints, ...(engine ? { engine } : {}), ...(graphql ? { graphql } : {}) };
   if (problems.length > 0 || !loaded || !runtime || !engine || !engineData) return found;
   found.file = {
     source,
@@ -228,9 +257,53 @@ export function inspectAppFile(doc: unknown, source: string): AppFileInspection 
     api,
     ipc: loaded.ipc,
     mode,
+    ...(graphql ? { graphql } : {}),
     notes,
   };
   return found;
+}
+
+/** Paths in api.auth are relative to the app file; the body limit must fit in a frame of the transport. */
+function checkIngress(api: ApiConfig, runtime: RuntimeData | undefined, source: string, problems: string[]): void {
+  const auth = api.auth;
+  if (auth?.file) {
+    auth.file = resolve(dirname(source), auth.file);
+    if (!existsSync(auth.file)) problems.push(`api.auth.file: got a path that does not exist (${auth.file}), expected the keys file, relative to ${basename(source)}`);
+  }
+  if (auth?.check && !/^[a-z][a-z0-9+.-]+:/i.test(auth.check) && !isAbsolute(auth.check)) auth.check = resolve(dirname(source), auth.check);
+  const frame = runtime?.platform.execution_ipc.max_payload_bytes;
+  if (frame !== undefined && api.maxPayloadBytes > frame) {
+    problems.push(`api.max_payload_bytes: got ${api.maxPayloadBytes}, expected at most runtime.platform.execution_ipc.max_payload_bytes (${frame}): a body the web side accepts must fit in one frame to the engine`);
+  }
+}
+
+/** The graphql interface (kind graphql in runtime.web.interfaces): its SDL file read and its resolver map checked against it. */
+function graphqlInterface(runtime: RuntimeData, source: string, problems: string[]): GraphQLInterface | undefined {
+  const interfaces = runtime.web.interfaces ?? [];
+  const i = interfaces.findIndex((f) => f.kind === 'graphql');
+  if (i < 0) return undefined;
+  const itf = interfaces[i]!;
+  const at = `runtime.web.interfaces[${i}]`;
+  if (!itf.schema || !itf.resolvers) {
+    problems.push(`${at}: a graphql interface needs schema: (the SDL file) and resolvers: ({ Query: { field: engineHandler } })`);
+    return undefined;
+  }
+  let sdl: string;
+  const file = resolve(dirname(source), itf.schema);
+  try {
+    sdl = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`${at}.schema: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}), expected the GraphQL SDL file, relative to ${basename(source)}`);
+    return undefined;
+  }
+  const path = itf.path ?? '/graphql';
+  try {
+    checkResolverMap(`${at}`, sdl, itf.resolvers);
+  } catch (err) {
+    problems.push((err as Error).message);
+    return undefined;
+  }
+  return { path, sdl, resolvers: itf.resolvers, graphiql: itf.graphiql ?? false };
 }
 
 /** The value parsed by `schema`, or undefined: its problems are reported by the whole-file parse. */
@@ -253,6 +326,9 @@ function toEndpoint(e: EndpointData, where: string, problems: string[]): Endpoin
   if (e.tags) out.tags = e.tags;
   if (e.timeout !== undefined) out.timeout = e.timeout;
   if (e.status !== undefined) out.status = e.status;
+  if (e.rate_limit !== undefined) out.rateLimit = e.rate_limit;
+  if (e.max_payload_bytes !== undefined) out.maxPayloadBytes = e.max_payload_bytes;
+  if (e.auth !== undefined) out.auth = e.auth;
   return out;
 }
 
@@ -286,7 +362,6 @@ function checkRuntime(rt: RuntimeData, endpoints: [number, Endpoint][], api: Api
     if (x.auth.mode !== 'none') notes.push(`${where}.auth.mode=${x.auth.mode} applies to tcp_local; the ${x.transport} transport has no listening socket to protect`);
     if (x.bind_port !== 0 || x.bind_host !== '127.0.0.1') notes.push(`${where}.bind_host/bind_port apply to tcp_local; unused with ${x.transport}`);
   }
-  notes.push(`${where}.max_payload_bytes=${x.max_payload_bytes} is recorded; this version's pipe transport enforces its own frame limit (64 MiB)`);
 
   const groups = rt.platform.process_groups;
   const names = new Map<string, number>();
@@ -333,7 +408,9 @@ function checkRuntime(rt: RuntimeData, endpoints: [number, Endpoint][], api: Api
       if (itf.kind === 'http' && !(itf.binds.includes('request') && itf.binds.includes('response'))) {
         problems.push(`${at}.binds: got ${JSON.stringify(itf.binds)}, expected request and response among them (an http interface answers requests)`);
       }
-      if (itf.kind === 'graphql') problems.push(`${at}.kind: got "graphql", expected http or websocket; GraphQL interfaces are declared in code (withGraphQL) in this version`);
+      if (itf.kind !== 'graphql' && (itf.schema || itf.resolvers || itf.path || itf.graphiql !== undefined)) {
+        problems.push(`${at}: schema:, resolvers:, path: and graphiql: belong to a graphql interface, not ${itf.kind}`);
+      }
     });
     endpoints.forEach(([i, e]) => {
       const needed = PROTOCOLS[e.reply].interface;
@@ -397,6 +474,11 @@ export function contractSummary(f: AppFile, handlers?: readonly string[]): Recor
       auth: x.transport === 'tcp_local' ? x.auth : { mode: 'none (no listening socket)' },
       ...(x.transport === 'tcp_local' ? { bind_host: x.bind_host, bind_port: x.bind_port } : {}),
     },
+    ingress: {
+      max_payload_bytes: f.api.maxPayloadBytes,
+      auth: f.api.auth ? { keys_from: [f.api.auth.file && 'file', f.api.auth.env && `$${f.api.auth.env}`].filter(Boolean), header: f.api.auth.header, exempt: f.api.auth.exempt } : 'none',
+      rate_limit: f.api.rateLimit ?? 'none',
+    },
     process_groups: f.runtime.platform.process_groups.map((g) =>
       g.name === 'web'
         ? { name: 'web', processes: f.mode === 'direct' ? 0 : workers, runs: f.mode === 'direct' ? 'HTTP in the main process (memory transport)' : 'framework code only (no user code)' }
@@ -431,6 +513,10 @@ export function routeTable(f: AppFile): RouteRow[] {
     handler: e.handler,
     timeout: `${e.timeout ?? f.api.responseTimeout}s`,
   }));
+  if (f.graphql) {
+    const handlers = [...new Set(Object.values(f.graphql.resolvers).flatMap((fields) => Object.values(fields)))];
+    rows.push({ methods: 'GET,POST', path: f.graphql.path, kind: 'graphql', port: 'request, stream', handler: handlers.join(','), timeout: `${f.api.responseTimeout}s` });
+  }
   rows.push({ methods: 'GET', path: '/_health', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
   rows.push({ methods: 'GET', path: '/docs', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
   rows.push({ methods: 'GET', path: '/openapi.json', kind: 'built-in', port: '-', handler: '-', timeout: '-' });

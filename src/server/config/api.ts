@@ -20,6 +20,9 @@ export class ApiConfig implements ApiConfigData {
   restartDelay!: number;
   maxRestarts!: number;
   uvicorn!: UvicornConfig;
+  rateLimit!: ApiConfigData['rateLimit'];
+  auth!: ApiConfigData['auth'];
+  maxPayloadBytes!: number;
 
   constructor(init: ApiConfigInit | Record<string, unknown> = {}) {
     const originals = new Map<string, string>();

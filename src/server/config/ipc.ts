@@ -21,6 +21,8 @@ export class IPCConfig implements IPCConfigData {
   responseTimeout!: number;
   enableHealthReporting!: boolean;
   codec!: IPCConfigData['codec'];
+  /** Largest frame (one envelope) either end of the pipe accepts; a larger one closes the link. */
+  maxPayloadBytes!: number;
 
   constructor(init: IPCConfigInit | Record<string, unknown> = {}) {
     const originals = new Map<string, string>();

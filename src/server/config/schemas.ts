@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../../contract/log-levels.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, authSchema, maxPayloadBytes, rateLimitSchema } from './ingress.js';
 
 const seconds = (what: string) => z.number({ error: `a number of seconds (${what})` }).positive({ error: `a positive number of seconds (${what})` });
 const posInt = (what: string) => z.number({ error: `a positive integer (${what})` }).int({ error: `a positive integer (${what})` }).positive({ error: `a positive integer (${what})` });
@@ -26,6 +27,8 @@ export const ipcSchema = z.strictObject({
   responseTimeout: seconds('alias of api.responseTimeout').default(60),
   enableHealthReporting: z.boolean({ error: 'true or false' }).default(true),
   codec: z.enum(CODECS, { error: `one of ${CODECS.join(', ')}` }).default('json'),
+  /** Largest frame either end of the pipe accepts (seed 000's execution_ipc.max_payload_bytes). */
+  maxPayloadBytes: maxPayloadBytes.default(64 * 1024 * 1024),
 });
 
 export const apiSchema = z.strictObject({
@@ -40,8 +43,14 @@ export const apiSchema = z.strictObject({
   restartDelay: z.number({ error: 'a number of seconds >= 0' }).min(0, { error: 'a number of seconds >= 0' }).default(1.0),
   maxRestarts: z.number({ error: 'an integer >= 0 (0 = unlimited)' }).int({ error: 'an integer >= 0 (0 = unlimited)' }).min(0, { error: 'an integer >= 0 (0 = unlimited)' }).default(5),
   uvicorn: uvicornSchema.default(() => uvicornSchema.parse({})),
+  // Ingress policies (config/ingress.ts).
+  rateLimit: rateLimitSchema.nullable().default(null),
+  auth: authSchema.nullable().default(null),
+  maxPayloadBytes: maxPayloadBytes.default(DEFAULT_MAX_PAYLOAD_BYTES),
 });
 
 export type UvicornConfigData = z.output<typeof uvicornSchema>;
 export type IPCConfigData = z.output<typeof ipcSchema>;
 export type ApiConfigData = Omit<z.output<typeof apiSchema>, 'uvicorn'>;
+
+export type { RateRuleData } from './ingress.js';

@@ -68,7 +68,7 @@ export function parseWith<S extends z.ZodType>(
   const lines: string[] = [...earlier];
   for (const issue of result.success ? [] : result.error.issues) {
     const camelPath = issue.path.reduce<string>((acc, p) => join(acc, String(p)), where);
-    const shown = originals.get(camelPath) ?? camelPath;
+    const shown = originals.get(camelPath) ?? asWritten(camelPath, originals);
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path);
       for (const key of issue.keys) {
@@ -81,6 +81,15 @@ export function parseWith<S extends z.ZodType>(
     lines.push(`${shown || '(root)'}: got ${show(valueAt(input, issue.path))}, expected ${issue.message}`);
   }
   throw invalid(lines);
+}
+
+/** A nested path under a renamed key, as written: `api.rateLimit.rate` -> `api.rate_limit.rate`. */
+function asWritten(path: string, originals: Map<string, string>): string {
+  for (let p = path; p.includes('.'); p = p.slice(0, p.lastIndexOf('.'))) {
+    const o = originals.get(p);
+    if (o !== undefined) return o + path.slice(p.length);
+  }
+  return path;
 }
 
 function knownKeys(schema: z.ZodType, path: PropertyKey[]): string | undefined {

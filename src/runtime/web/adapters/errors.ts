@@ -2,7 +2,9 @@ import { METHODS } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppinfraError, OverloadedError, errorBody, toWireError, wireErrorOf } from '../../../errors/index.js';
 import type { ExceptionHandlerSpec } from '../extras.js';
+import type { ExceptionCallback } from '../lifecycle.js';
 import { UnsupportedMediaTypeError } from './content-types.js';
+import { payloadTooLarge } from './payload.js';
 
 interface ValidationItem {
   loc: (string | number)[];
@@ -73,10 +75,21 @@ function pickHandler(handlers: ExceptionHandlerSpec[], error: FastifyError): Exc
  * first, then validation errors as 422 with field paths, then the deterministic
  * mapping of `toWireError`. A stack never reaches the client; 5xx are logged here.
  */
-export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHandlerSpec[]): void {
+export function installErrorHandling(app: FastifyInstance, handlers: ExceptionHandlerSpec[], onException?: ExceptionCallback): void {
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (onException) {
+      // The on_exception callbacks see every error first and may shape the answer.
+      try {
+        const shaped = await onException(error, request, reply);
+        if (reply.sent) return reply;
+        if (shaped !== undefined) return reply.send(shaped);
+      } catch (callbackError) {
+        error = callbackError as FastifyError;
+      }
+    }
     // Fastify's own 415 (no parser for the type) says only "Unsupported Media Type": the same answer as a text body on a JSON route.
     if (error?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') error = new UnsupportedMediaTypeError(request.headers['content-type']) as unknown as FastifyError;
+    if (error?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') error = payloadTooLarge(request) as unknown as FastifyError;
     const handler = error instanceof Error ? pickHandler(handlers, error) : undefined;
     if (handler) {
       try {

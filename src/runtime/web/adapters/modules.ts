@@ -13,16 +13,23 @@ export function moduleHref(url: string): string {
 }
 
 /**
+ * The one place the web side imports user code (route modules, lifecycle callbacks, the
+ * auth check): `fail` turns an import error into the caller's own error.
+ */
+export async function importUserModule(url: string, fail: (err: Error) => Error): Promise<Record<string, unknown>> {
+  try {
+    return (await import(moduleHref(url))) as Record<string, unknown>;
+  } catch (err) {
+    throw fail(err as Error);
+  }
+}
+
+/**
  * Imports a route module in the process that serves HTTP and registers its default
  * export as a Fastify plugin, with `{ ipc, ...options }` as plugin options.
  */
 export async function registerModule(app: FastifyInstance, mod: RouteModule, channel: IPCChannel): Promise<void> {
-  let loaded: { default?: unknown };
-  try {
-    loaded = (await import(moduleHref(mod.url))) as { default?: unknown };
-  } catch (err) {
-    throw new BuildError(`Route module ${mod.url} could not be imported: ${(err as Error).message}`, 'APPINFRA_ERR_ROUTE_MODULE');
-  }
+  const loaded = await importUserModule(mod.url, (err) => new BuildError(`Route module ${mod.url} could not be imported: ${err.message}`, 'APPINFRA_ERR_ROUTE_MODULE'));
   const plugin = loaded.default;
   if (typeof plugin !== 'function') {
     throw new BuildError(`Route module ${mod.url} must have a default export: a Fastify plugin (app, { ipc }) => { app.get(...) }`, 'APPINFRA_ERR_ROUTE_MODULE');

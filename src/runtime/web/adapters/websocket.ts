@@ -28,6 +28,7 @@ import type { ForwardRoute } from '../../../contract/web-spec.js';
 import { clientError, engineRequest, traceparentOf } from './ingress.js';
 import { socketDrainOf, type DrainableSocket, type SocketDrain } from './socket-drain.js';
 import { within } from '../../../process/within.js';
+import { publish } from '../../../observability/diagnostics.js';
 
 /** Unsent bytes a socket may hold before its streams wait for it to drain. */
 export const SOCKET_HIGH_WATER = 64 * 1024;
@@ -57,9 +58,28 @@ interface Entry {
 type Frame = Record<string, unknown>;
 
 /** Registers @fastify/websocket once, before any socket route (mercurius reuses it). */
-export async function installWebSocket(app: FastifyInstance): Promise<void> {
+export async function installWebSocket(app: FastifyInstance, maxPayload = MAX_FRAME_BYTES): Promise<void> {
   if (app.hasDecorator('websocketServer')) return;
-  await app.register(websocketPlugin, { options: { maxPayload: MAX_FRAME_BYTES }, preClose: closeSockets });
+  await app.register(websocketPlugin, { options: { maxPayload }, preClose: closeSockets, errorHandler: onSocketError });
+}
+
+/**
+ * A message over `maxPayload` is the client's fault, not ours: ws has already closed with
+ * 1009; it is a boundary event, not an error line with a stack. Anything else as the plugin does it.
+ */
+function onSocketError(error: Error & { code?: string }, socket: { terminate(): void }, request: FastifyRequest): void {
+  if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    publish('rejected', () => ({ route: request.routeOptions.url, reason: 'payload_too_large' }));
+    request.log.debug({ url: request.url }, error.message);
+  } else {
+    request.log.error(error);
+  }
+  socket.terminate();
+}
+
+function rawBytes(raw: RawData): number {
+  if (Array.isArray(raw)) return raw.reduce((n, b) => n + b.length, 0);
+  return raw instanceof ArrayBuffer ? raw.byteLength : raw.length;
 }
 
 /** How long clients get to answer the close handshake when the server stops. */
@@ -153,6 +173,13 @@ export class SocketSession implements DrainableSocket {
 
   private readonly onMessage = (raw: RawData, isBinary: boolean): void => {
     const d = this.dialect;
+    // The socket server's bound is the largest route's; this route's own is checked here.
+    const limit = this.route.maxPayloadBytes;
+    if (limit !== undefined && rawBytes(raw) > limit) {
+      publish('rejected', () => ({ route: this.route.path, reason: 'payload_too_large' }));
+      this.socket.close(1009, 'message too big');
+      return;
+    }
     let msg: unknown;
     try {
       if (isBinary) throw new Error('binary');
