@@ -9,7 +9,7 @@ import { enginePair, gate } from './pair.js';
 
 const dir = guardLeaks({ tmp: 'appinfra-batch-' });
 
-test('a batch leaves when it is full: 8 requests, maxBatchSize 4, a minute's maxWaitMs -> two batches of 4 at once', async () => {
+test('a batch leaves when it is full: 8 requests, maxBatchSize 4, maxWaitMs of a minute -> two batches of 4 at once', async () => {
   const sizes: number[] = [];
   const engine = new Engine().handleBatch('double', (xs: number[]) => {
     sizes.push(xs.length);
