@@ -15,6 +15,8 @@ const { server, model } = createDemoServer({
   port: Number(process.env.PORT ?? 8000),
   // Direct mode exists only so `measure` can show the difference; the demo is subprocess mode.
   subprocess: process.env.DEMO_MODE !== 'direct',
+  // Batching off exists only so `measure` can show what it buys.
+  batching: process.env.DEMO_BATCHING !== 'off',
 });
 
 const app = new AppBuilder('demo')

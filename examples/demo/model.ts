@@ -186,8 +186,8 @@ export class TinyLM {
    */
   private forward(input: Float32Array, B: number): Float32Array {
     const D = this.dim;
-    let h = input;
-    let out = new Float32Array(B * D);
+    let h: Float32Array = input;
+    let out: Float32Array = new Float32Array(B * D);
     for (let l = 0; l < this.layers; l++) {
       const base = l * D * D;
       let b = 0;

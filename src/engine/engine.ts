@@ -24,6 +24,9 @@ export interface EngineStats {
   dropped: number;
 }
 
+/** How stale the handler figures a web process shows in `/_health` may be. */
+const FIGURES_MS = 200;
+
 /**
  * The main process's side: takes requests from every web process link, hands them to
  * a registered handler or to the user's request queue, and routes each reply back over
@@ -36,6 +39,8 @@ export class Engine {
   private fallback: EngineHandler | undefined;
   private readonly pending = new Map<string, PendingRequest>();
   private readonly links = new Set<Link>();
+  /** The one timer that sends handler figures to the web processes a moment after activity. */
+  private figuresTimer: NodeJS.Timeout | undefined;
   readonly stats: EngineStats = { received: 0, completed: 0, failed: 0, cancelled: 0, lostWithLink: 0, dropped: 0 };
 
   /** Where unexpected handler failures are logged, with their stack (the client sees a generic 500). */
@@ -129,6 +134,10 @@ export class Engine {
     link.onMessage((e) => this.onEnvelope(link, e));
     link.onClose(() => {
       this.links.delete(link);
+      if (this.links.size === 0 && this.figuresTimer) {
+        clearTimeout(this.figuresTimer);
+        this.figuresTimer = undefined;
+      }
       let lost = 0;
       for (const p of [...this.pending.values()]) {
         if (p.link === link) {
@@ -164,7 +173,10 @@ export class Engine {
   private readonly hooks: PendingHooks = {
     finished: (p, outcome) => {
       if (this.pending.get(p.id) === p) this.pending.delete(p.id);
-      p.lane?.finished(p);
+      if (p.lane) {
+        p.lane.finished(p);
+        this.figuresSoon();
+      }
       if (outcome === 'completed') this.stats.completed++;
       else if (outcome === 'failed') this.stats.failed++;
     },
@@ -175,6 +187,21 @@ export class Engine {
       );
     },
   };
+
+  /**
+   * Web processes answer `/_health` themselves, without asking this (maybe busy) process:
+   * the figures of limited and batching handlers go to them as a control envelope, at most
+   * every FIGURES_MS while requests come and go, and once after the last change.
+   */
+  private figuresSoon(): void {
+    if (this.figuresTimer || this.links.size === 0) return;
+    this.figuresTimer = setTimeout(() => {
+      this.figuresTimer = undefined;
+      const payload = { type: 'handlers', handlers: this.handlerStats({ summary: true }) };
+      for (const link of this.links) link.send({ kind: 'control', id: 'engine-handlers', payload });
+    }, FIGURES_MS);
+    this.figuresTimer.unref();
+  }
 
   /** How lanes end and run requests: the same paths as every other handler's. */
   private readonly settle: Settle = {
@@ -228,6 +255,7 @@ export class Engine {
       if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, via: 'handler' });
       p.lane = lane;
       lane.submit(payload, p);
+      this.figuresSoon();
       return;
     }
     const handler = (p.route !== undefined ? this.handlers.get(p.route) : undefined) ?? this.fallback;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine.js';
 import type { EngineContext } from '../../src/engine/context.js';
 import { EngineError } from '../../src/errors/index.js';
-import { guardLeaks, waitFor } from '../helpers.js';
+import { guardLeaks } from '../helpers.js';
 import { enginePair } from './pair.js';
 
 const dir = guardLeaks({ tmp: 'appinfra-steps-' });
