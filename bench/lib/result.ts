@@ -40,6 +40,8 @@ export interface Result {
     webForkToListeningMs: { median: number; runs: number[] };
     kill9ToServingMs: { median: number; runs: number[] };
   };
+  /** The demo's continuous batching at 16 streams (bench/lib/demo-tokens.ts). */
+  demoTokens?: { streams: number; tokensPerStream: number; batchedTokensPerSec: number; unbatchedTokensPerSec: number; gain: number };
   targets: { target: string; value: number; met: boolean }[];
 }
 
@@ -98,5 +100,6 @@ export function targets(r: Omit<Result, 'targets'>): Result['targets'] {
   }
   add('web process fork to listening < 150 ms (median)', r.coldStart?.webForkToListeningMs.median, (v) => v < 150);
   add('kill -9 to serving again < 250 ms with one worker (median)', r.coldStart?.kill9ToServingMs.median, (v) => v < 250);
+  add('demo at 16 streams: continuous batching >= 4x tokens/s of each alone', r.demoTokens?.gain, (v) => v >= 4);
   return out;
 }
