@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const DEMO = fileURLToPath(new URL('../examples/demo/main.ts', import.meta.url));
+const DEMO = fileURLToPath(new URL('../../examples/demo/main.ts', import.meta.url));
 
 export interface DemoTokens {
   streams: number;
