@@ -3,7 +3,7 @@ import type { EngineContext } from './context.js';
 import { countBatch, newHandlerStats, type HandlerStats, type QueueOptions } from './handler-stats.js';
 import { positive, type Lane, type Settle } from './lane.js';
 import type { PendingRequest } from './pending.js';
-import { WaitQueue, type Waiting } from './wait-queue.js';
+import { WaitQueue, type Queued } from './wait-queue.js';
 
 /**
  * A handler for many requests at once: result `i` answers request `i`. An item that is an
@@ -21,10 +21,6 @@ export interface BatchOptions extends QueueOptions {
   concurrency?: number;
 }
 
-interface Entry extends Waiting {
-  ctx: PendingRequest;
-}
-
 /**
  * Dynamic batching for unary requests, as Triton's dynamic batcher and TorchServe's
  * `batch_size`/`max_batch_delay`: a batch leaves when it is full or when its first request
@@ -33,7 +29,7 @@ interface Entry extends Waiting {
  */
 export class Batcher implements Lane {
   readonly stats: HandlerStats = newHandlerStats('batch');
-  private readonly queue: WaitQueue<Entry>;
+  private readonly queue: WaitQueue<Queued>;
   private readonly maxBatchSize: number;
   private readonly maxWaitMs: number;
   private readonly concurrency: number;
@@ -51,16 +47,11 @@ export class Batcher implements Lane {
     this.maxBatchSize = Math.floor(positive(options.maxBatchSize, 32));
     this.maxWaitMs = options.maxWaitMs !== undefined && options.maxWaitMs >= 0 ? options.maxWaitMs : 5;
     this.concurrency = Math.floor(positive(options.concurrency, 1));
-    this.queue = new WaitQueue(name, positive(options.maxQueue, 1000), options.queueOrder ?? 'fifo', positive(options.retryAfter, 1), this.stats);
+    this.queue = WaitQueue.of(name, options, this.stats);
   }
 
   submit(payload: unknown, p: PendingRequest): void {
-    try {
-      this.queue.admit({ request: payload, ctx: p, fail: (err) => this.settle.failed(p, err) });
-    } catch (err) {
-      this.settle.failed(p, err);
-      return;
-    }
+    if (!this.queue.enter({ request: payload, ctx: p, fail: (err) => this.settle.failed(p, err) })) return;
     if (this.queue.size >= this.maxBatchSize) this.flush();
     else if (this.maxWaitMs === 0) queueMicrotask(() => this.flush());
     else this.timer ??= setTimeout(() => this.onTimer(), this.maxWaitMs);
@@ -87,7 +78,7 @@ export class Batcher implements Lane {
     }
   }
 
-  private async runBatch(batch: Entry[]): Promise<void> {
+  private async runBatch(batch: Queued[]): Promise<void> {
     this.inflight++;
     this.stats.running += batch.length;
     countBatch(this.stats, batch.length);

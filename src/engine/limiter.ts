@@ -2,15 +2,11 @@ import { BuildError } from '../errors/index.js';
 import { newHandlerStats, type HandlerStats, type QueueOptions } from './handler-stats.js';
 import type { Lane, Settle } from './lane.js';
 import type { PendingRequest } from './pending.js';
-import { WaitQueue, type Waiting } from './wait-queue.js';
+import { WaitQueue, type Queued } from './wait-queue.js';
 
 export interface LimitOptions extends QueueOptions {
   /** Requests this handler works on at once; the others wait in its queue. */
   concurrency: number;
-}
-
-interface Entry extends Waiting {
-  ctx: PendingRequest;
 }
 
 /**
@@ -19,7 +15,7 @@ interface Entry extends Waiting {
  */
 export class Limiter implements Lane {
   readonly stats: HandlerStats = newHandlerStats('limit');
-  private readonly queue: WaitQueue<Entry>;
+  private readonly queue: WaitQueue<Queued>;
   private readonly concurrency: number;
   private readonly holding = new Set<PendingRequest>();
 
@@ -30,7 +26,7 @@ export class Limiter implements Lane {
   ) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new BuildError(`engine.handle("${name}", fn, { concurrency }): concurrency must be a positive integer, got ${String(options.concurrency)}`);
     this.concurrency = options.concurrency;
-    this.queue = new WaitQueue(name, options.maxQueue ?? 1000, options.queueOrder ?? 'fifo', options.retryAfter ?? 1, this.stats);
+    this.queue = WaitQueue.of(name, options, this.stats);
   }
 
   submit(payload: unknown, p: PendingRequest): void {
@@ -39,11 +35,7 @@ export class Limiter implements Lane {
       this.start(p, payload);
       return;
     }
-    try {
-      this.queue.admit({ request: payload, ctx: p, fail: (err) => this.settle.failed(p, err) });
-    } catch (err) {
-      this.settle.failed(p, err);
-    }
+    this.queue.enter({ request: payload, ctx: p, fail: (err) => this.settle.failed(p, err) });
   }
 
   finished(p: PendingRequest): void {

@@ -3,7 +3,7 @@ import type { EngineContext } from './context.js';
 import { countBatch, newHandlerStats, type HandlerStats, type QueueOptions } from './handler-stats.js';
 import { positive, type Lane, type Settle } from './lane.js';
 import type { PendingRequest } from './pending.js';
-import { WaitQueue, type Waiting } from './wait-queue.js';
+import { WaitQueue, type Queued } from './wait-queue.js';
 
 /** What one step produced for one sequence. An Error instead fails that sequence alone. */
 export interface StepOutput<Chunk = unknown> {
@@ -35,10 +35,6 @@ export interface StepHandler<Req = any, Seq = any, Chunk = unknown> extends Queu
   stop?(seq: Seq, ctx: EngineContext): void;
 }
 
-interface Entry extends Waiting {
-  ctx: PendingRequest;
-}
-
 interface Active {
   seq: unknown;
   p: PendingRequest;
@@ -49,7 +45,7 @@ interface Active {
 /** The step loop of one `handleSteps` handler. */
 export class StepLoop implements Lane {
   readonly stats: HandlerStats = newHandlerStats('steps');
-  private readonly queue: WaitQueue<Entry>;
+  private readonly queue: WaitQueue<Queued>;
   private readonly max: number;
   private readonly active: Active[] = [];
   /** Sequences whose `start` has not resolved yet: they hold a place in the batch. */
@@ -66,16 +62,11 @@ export class StepLoop implements Lane {
       throw new BuildError(`engine.handleSteps("${name}", { start, step }): start and step must be functions`);
     }
     this.max = Math.floor(positive(handler.maxBatchSize, 16));
-    this.queue = new WaitQueue(name, positive(handler.maxQueue, 1000), handler.queueOrder ?? 'fifo', positive(handler.retryAfter, 1), this.stats);
+    this.queue = WaitQueue.of(name, handler, this.stats);
   }
 
   submit(payload: unknown, p: PendingRequest): void {
-    try {
-      this.queue.admit({ request: payload, ctx: p, fail: (err) => this.settle.failed(p, err) });
-    } catch (err) {
-      this.settle.failed(p, err);
-      return;
-    }
+    if (!this.queue.enter({ request: payload, ctx: p, fail: (err) => this.settle.failed(p, err) })) return;
     this.wake();
   }
 

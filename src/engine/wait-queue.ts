@@ -1,6 +1,8 @@
 import { OverloadedError, ResponseTimeoutError } from '../errors/index.js';
 import type { EngineContext } from './context.js';
-import type { HandlerStats, QueueOrder } from './handler-stats.js';
+import type { HandlerStats, QueueOptions, QueueOrder } from './handler-stats.js';
+import type { PendingRequest } from './pending.js';
+import { positive } from './lane.js';
 
 /** One request waiting for its turn at a limited or batching handler. */
 export interface Waiting<Req = unknown> {
@@ -14,7 +16,13 @@ export interface Waiting<Req = unknown> {
   unlisten?: () => void;
 }
 
+/** A request the engine owns, waiting at one of its lanes. */
+export interface Queued extends Waiting {
+  ctx: PendingRequest;
+}
+
 const never = Number.POSITIVE_INFINITY;
+
 
 /**
  * The bounded queue in front of a handler: refuses at admission when full (503 +
@@ -31,6 +39,11 @@ export class WaitQueue<E extends Waiting> {
     private readonly retryAfter: number,
     private readonly stats: HandlerStats,
   ) {}
+
+  /** A queue with a lane's options: 1000 places, FIFO, Retry-After 1 s unless they say otherwise. */
+  static of<E extends Waiting>(handler: string, options: QueueOptions, stats: HandlerStats): WaitQueue<E> {
+    return new WaitQueue<E>(handler, positive(options.maxQueue, 1000), options.queueOrder ?? 'fifo', positive(options.retryAfter, 1), stats);
+  }
 
   get size(): number {
     return this.items.length;
@@ -63,6 +76,17 @@ export class WaitQueue<E extends Waiting> {
     if (this.order === 'deadline') this.items.splice(this.insertAt(deadlineOf(entry.ctx)), 0, entry);
     else this.items.push(entry);
     this.stats.queued = this.items.length;
+  }
+
+  /** `admit`, or the request ends with the refusal: returns whether it waits now. */
+  enter(entry: E): boolean {
+    try {
+      this.admit(entry);
+      return true;
+    } catch (err) {
+      entry.fail(err);
+      return false;
+    }
   }
 
   /** Takes up to `n` live entries in queue order; expired ones are failed (504) and skipped. */
