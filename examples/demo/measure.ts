@@ -80,7 +80,7 @@ async function measureHealth(ctx: ToolContext): Promise<void> {
 }
 
 async function measureMode(mode: string, maxTokens: number, interval: number, ctx: ToolContext): Promise<Row> {
-  const demo = await startDemo({ DEMO_MODE: mode });
+  const demo = await startDemo({ DEMO_MODE: mode, DEMO_BATCHING: 'off' });
   const url = demo.url;
   try {
     ctx.log.info(`${mode}: ${url}`);
