@@ -81,7 +81,7 @@ export class Batcher implements Lane {
   private async runBatch(batch: Queued[]): Promise<void> {
     this.inflight++;
     this.stats.running += batch.length;
-    countBatch(this.stats, batch.length);
+    countBatch(this.name, this.stats, batch.length);
     try {
       const results = await this.handler(
         batch.map((e) => e.request),

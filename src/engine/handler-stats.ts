@@ -1,3 +1,5 @@
+import { publish } from '../observability/diagnostics.js';
+
 /** How a limited or batching handler's queue is ordered. */
 export type QueueOrder = 'fifo' | 'deadline';
 
@@ -58,7 +60,8 @@ export function newHandlerStats(kind: HandlerStats['kind']): HandlerStats {
   };
 }
 
-export function countBatch(stats: HandlerStats, size: number): void {
+export function countBatch(handler: string, stats: HandlerStats, size: number): void {
+  publish('batch', () => ({ handler, kind: stats.kind === 'steps' ? 'steps' : 'batch', size }));
   stats.batches++;
   stats.batchItems += size;
   stats.lastBatchSize = size;

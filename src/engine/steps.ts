@@ -122,7 +122,7 @@ export class StepLoop implements Lane {
         const ready = this.active.filter((a) => !a.parked);
         if (ready.length === 0) return;
         this.stats.running = this.active.length;
-        countBatch(this.stats, ready.length);
+        countBatch(this.name, this.stats, ready.length);
         let outs: (StepOutput | Error)[];
         try {
           outs = await this.handler.step(

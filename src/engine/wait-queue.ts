@@ -3,6 +3,7 @@ import type { EngineContext } from './context.js';
 import type { HandlerStats, QueueOptions, QueueOrder } from './handler-stats.js';
 import type { PendingRequest } from './pending.js';
 import { positive } from './lane.js';
+import { publish } from '../observability/diagnostics.js';
 
 /** One request waiting for its turn at a limited or batching handler. */
 export interface Waiting<Req = unknown> {
@@ -106,6 +107,7 @@ export class WaitQueue<E extends Waiting> {
       this.stats.queueWaitCount++;
       this.stats.queueWaitTotalMs += waited;
       if (waited > this.stats.queueWaitMaxMs) this.stats.queueWaitMaxMs = waited;
+      publish('queueWait', () => ({ handler: this.handler, ms: waited }));
       out.push(e);
     }
     this.stats.queued = this.items.length;

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Engine } from '../../src/engine/engine.js';
 import { EngineError, OverloadedError, ResponseTimeoutError } from '../../src/errors/index.js';
 import { guardLeaks, waitFor } from '../helpers.js';
@@ -16,6 +17,9 @@ test('a batch leaves when it is full: 8 requests, maxBatchSize 4, maxWaitMs of a
     return xs.map((x) => x * 2);
   }, { maxBatchSize: 4, maxWaitMs: 60_000 });
   const { channel, close } = await enginePair(dir, engine);
+  const published: unknown[] = [];
+  const listener = (m: unknown): void => void published.push(m);
+  subscribe('appinfra:batch', listener);
   try {
     // A maxWaitMs of a minute: only size can make the first two batches leave.
     const first8 = Array.from({ length: 8 }, (_, i) => channel.submit(i, { route: 'double' }));
@@ -24,7 +28,10 @@ test('a batch leaves when it is full: 8 requests, maxBatchSize 4, maxWaitMs of a
     const stats = engine.handlerStats().double!;
     assert.equal(stats.batches, 2);
     assert.equal(stats.maxBatchSizeSeen, 4);
+    // The same figures on diagnostics_channel, for a metrics exporter's histograms.
+    assert.deepEqual(published, [{ handler: 'double', kind: 'batch', size: 4 }, { handler: 'double', kind: 'batch', size: 4 }]);
   } finally {
+    unsubscribe('appinfra:batch', listener);
     await close();
   }
 });
