@@ -42,6 +42,9 @@
  * per process, the issue's targets), bench/results/latest.json (kept in the repository:
  * what the README quotes; not written by --quick) and bench/results/<timestamp>.json
  * (git-ignored). --quick: 1 round of 1 s per cell, 3 cold starts, 3 kills.
+ *
+ * Last, the demo's cell (--demo-tokens N tokens per stream, --no-demo to skip): tokens/s at
+ * 16 concurrent streams with continuous batching vs each completion alone (bench/lib/demo-tokens.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -50,6 +53,7 @@ import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { coldStarts, kill9 } from './lib/coldstart.js';
+import { demoTokens, type DemoTokens } from './lib/demo-tokens.js';
 import { clockTicks, coresUsed, sample } from './lib/cpu.js';
 import { markdown } from './lib/report.js';
 import { summariseCell, targets, type CellSpec, type Measured, type Result } from './lib/result.js';
@@ -68,7 +72,7 @@ const CELLS: CellSpec[] = [
 ];
 const FLOOR = fileURLToPath(new URL('../bench/servers/floor.mjs', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../bench/results/', import.meta.url));
-const USAGE = 'usage: npm run bench [-- --quick] [-- --seconds 3 --rounds 3 --warmup 1 --cold 10 --kills 5 --floor-seconds 1 --servers plain,bridge,... --no-cold]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --seconds 3 --rounds 3 --warmup 1 --cold 10 --kills 5 --floor-seconds 1 --servers plain,bridge,... --no-cold --demo-tokens 128 --no-demo]';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -87,6 +91,7 @@ function count(name: string, full: string, fast: string, min: number): number {
 const seconds = count('seconds', '3', '1', 1); // wrk takes whole seconds
 const rounds = count('rounds', '3', '1', 1);
 const warmup = count('warmup', '1', '1', 0);
+const demoN = argv.includes('--no-demo') ? 0 : count('demo-tokens', '128', '32', 1);
 const coldN = argv.includes('--no-cold') ? 0 : count('cold', '10', '3', 0);
 const kills = coldN === 0 ? 0 : count('kills', '5', '3', 0);
 const floorSeconds = Number(option('floor-seconds', '1', '0.3'));
@@ -183,6 +188,13 @@ async function main(): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // The demo's continuous batching: tokens/s at 16 concurrent streams, batched vs each alone.
+  let demo: DemoTokens | undefined;
+  if (demoN > 0) {
+    log(`demo: 16 streams x ${demoN} tokens, continuous batching vs each alone\n`);
+    demo = await demoTokens(16, demoN);
+    log(`  batched ${demo.batchedTokensPerSec} tokens/s, alone ${demo.unbatchedTokensPerSec} tokens/s: ${demo.gain}x\n`);
+  }
   if (leaked.length > 0) throw new Error(`processes left running after the bench (killed now): ${leaked.join(', ')}`);
 
   const wrkVer = await wrkVersion();
@@ -206,10 +218,16 @@ async function main(): Promise<void> {
     cells: CELLS.map((c) => summariseCell(c, specs.map((s) => s.key), runs.get(c.key)!, CHUNKS)),
     ipcFloor: { p50Us: median(floors.map((f) => f.p50Us)), p99Us: median(floors.map((f) => f.p99Us)), runs: floors },
     ...(cold ? { coldStart: cold } : {}),
+    ...(demo ? { demoTokens: demo } : {}),
   };
   const result: Result = { ...base, targets: targets(base) };
 
   console.log(`\n${markdown(result)}`);
+  if (demo) {
+    console.log(`\nDemo /v1/completions, 16 concurrent SSE streams of ${demo.tokensPerStream} tokens:\n`);
+    console.log('| continuous batching | each alone | gain |\n|---|---|---|');
+    console.log(`| ${demo.batchedTokensPerSec} tokens/s | ${demo.unbatchedTokensPerSec} tokens/s | ${demo.gain}x |`);
+  }
   mkdirSync(RESULTS, { recursive: true });
   const text = `${JSON.stringify(result, null, 2)}\n`;
   const stamp = result.date.replace(/[:.]/g, '-');

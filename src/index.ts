@@ -11,6 +11,7 @@ export { ApiConfig, UvicornConfig, IPCConfig, loadConfigFile, configFromObject }
 export type { ApiConfigInit, UvicornConfigInit, IPCConfigInit, LoadedConfig } from './server/config/index.js';
 export { IPCChannel, type SubmitOptions, type ChannelStats } from './channel/index.js';
 export { Engine, Queue, type EngineContext, type EngineHandler, type GetOptions } from './engine/index.js';
+export type { BatchHandler, BatchOptions, StepHandler, StepOutput, LimitOptions, HandlerStats, QueueOptions, QueueOrder } from './engine/index.js';
 export type { ForwardRequest } from './contract/request.js';
 export type { RouteSchema, HttpMethod } from './contract/web-spec.js';
 export type { ReplyMode } from './contract/protocols.js';

@@ -40,6 +40,8 @@ export interface Result {
     webForkToListeningMs: { median: number; runs: number[] };
     kill9ToServingMs: { median: number; runs: number[] };
   };
+  /** The demo's continuous batching at 16 streams (bench/lib/demo-tokens.ts). */
+  demoTokens?: { streams: number; tokensPerStream: number; batchedTokensPerSec: number; unbatchedTokensPerSec: number; gain: number };
   targets: { target: string; value: number; met: boolean }[];
 }
 
@@ -99,6 +101,7 @@ export function targets(r: Omit<Result, 'targets'>): Result['targets'] {
   add('echo c=64: rate limit on (never reached) >= 0.8x off, subprocess json', roundRatio(echo64, 'sub-json-rl', 'sub-json'), (v) => v >= 0.8);
   add('web process fork to listening < 150 ms (median)', r.coldStart?.webForkToListeningMs.median, (v) => v < 150);
   add('kill -9 to serving again < 250 ms with one worker (median)', r.coldStart?.kill9ToServingMs.median, (v) => v < 250);
+  add('demo at 16 streams: continuous batching >= 4x tokens/s of each alone', r.demoTokens?.gain, (v) => v >= 4);
   return out;
 }
 

@@ -3,8 +3,8 @@
  * A JSON completion runs to the end in one synchronous call, as a native inference call
  * would hold its thread; a streamed one yields to the event loop between tokens.
  */
-import { EngineError, type EngineContext } from '../../src/index.js';
-import type { GenerateOptions, TinyLM } from './model.js';
+import { EngineError, type EngineContext, type StepHandler, type StepOutput } from '../../src/index.js';
+import type { GenerateOptions, Sequence, TinyLM } from './model.js';
 
 /** What the route module sends: the OpenAI request, already validated by its schema. */
 export interface CompletionRequest {
@@ -27,7 +27,7 @@ export interface Completion {
 }
 
 /** Only the engine knows which model it serves: a request for another is OpenAI's 404. */
-function checkModel(model: TinyLM, req: CompletionRequest): void {
+export function checkModel(model: TinyLM, req: { model?: string }): void {
   if (req.model !== undefined && req.model !== model.name) {
     throw new EngineError(404, `The model '${req.model}' does not exist; this server has '${model.name}'.`, 'MODEL_NOT_FOUND', { param: 'model' });
   }
@@ -75,4 +75,91 @@ export async function* completeStream(model: TinyLM, req: CompletionRequest, ctx
     // Let other requests' tokens and IPC traffic through between two tokens.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/** One completion in the running batch. */
+interface Running {
+  seq: Sequence;
+  id: string;
+  created: number;
+  promptTokens: number;
+  text: string;
+  finish: 'stop' | 'length' | null;
+}
+
+/**
+ * Continuous batching for /v1/completions: every active completion gets its next token
+ * from ONE forward pass per step (`model.stepBatch`); new requests join between two
+ * steps, finished and cancelled ones leave. A JSON caller gets the whole completion at
+ * the end; a stream gets one chunk per token.
+ */
+export function completionSteps(model: TinyLM, maxBatchSize = 16): StepHandler<CompletionRequest, Running, Completion> {
+  const chunkOf = (r: Running, text: string): Completion => ({ id: r.id, object: 'text_completion', created: r.created, model: model.name, choices: [{ text, index: 0, finish_reason: r.finish }] });
+  const usage = (r: Running) => ({ prompt_tokens: r.promptTokens, completion_tokens: r.seq.generated, total_tokens: r.promptTokens + r.seq.generated });
+  return {
+    maxBatchSize,
+    maxQueue: 256,
+    start(req, ctx) {
+      checkModel(model, req);
+      return { seq: model.startSequence(req.prompt, options(req)), id: `cmpl-${ctx.id}`, created: Math.floor(Date.now() / 1000), promptTokens: model.countTokens(req.prompt), text: '', finish: null };
+    },
+    step(running, ctxs): StepOutput<Completion>[] {
+      return model.stepBatch(running.map((r) => r.seq)).map((step, i) => {
+        const r = running[i]!;
+        r.text += step.text;
+        if (step.finishReason) r.finish = step.finishReason;
+        const done = r.seq.done || r.seq.maxTokens <= 0;
+        if (!ctxs[i]!.isStream) return { done };
+        const chunk = chunkOf(r, step.text);
+        if (done) chunk.usage = usage(r);
+        return { chunk, done };
+      });
+    },
+    result: (r) => ({ ...chunkOf(r, r.text), usage: usage(r) }),
+  };
+}
+
+export interface EmbeddingRequest {
+  input: string | string[];
+  model?: string;
+}
+
+export interface Embeddings {
+  object: 'list';
+  data: { object: 'embedding'; index: number; embedding: number[] }[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
+/**
+ * Unary batching for /v1/embeddings: the inputs of every request in the batch go through
+ * ONE forward pass; each request gets its own vectors back (or its own 404 for a model
+ * this engine does not serve, without failing the others).
+ */
+export function embedBatch(model: TinyLM) {
+  return (requests: EmbeddingRequest[]): (Embeddings | Error)[] => {
+    const texts: string[] = [];
+    const spans = requests.map((req) => {
+      try {
+        checkModel(model, req);
+      } catch (err) {
+        return err as Error;
+      }
+      const inputs = Array.isArray(req.input) ? req.input : [req.input];
+      texts.push(...inputs);
+      return { from: texts.length - inputs.length, count: inputs.length };
+    });
+    const vectors = texts.length > 0 ? model.embed(texts) : [];
+    return spans.map((span) => {
+      if (span instanceof Error) return span;
+      const mine = vectors.slice(span.from, span.from + span.count);
+      const tokens = mine.reduce((n, v) => n + v.tokens, 0);
+      return {
+        object: 'list',
+        data: mine.map((v, index) => ({ object: 'embedding', index, embedding: v.vector })),
+        model: model.name,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+    });
+  };
 }

@@ -3,7 +3,8 @@
  * HTTP; the CPU-bound model runs here, in the main process.
  *
  *   npm start                       serve on 127.0.0.1:8000 (PORT / HOST to change)
- *   npm start -- measure            /_health latency while a long completion runs, subprocess vs direct mode
+ *   npm start -- measure            /_health latency while a long completion runs, subprocess vs direct mode,
+ *                                   and tokens/s for 1, 4, 16 streams with and without continuous batching
  *   npm start -- --help
  */
 import { AppBuilder, ServerPlugin } from '../../src/index.js';
@@ -15,6 +16,8 @@ const { server, model } = createDemoServer({
   port: Number(process.env.PORT ?? 8000),
   // Direct mode exists only so `measure` can show the difference; the demo is subprocess mode.
   subprocess: process.env.DEMO_MODE !== 'direct',
+  // Batching off exists only so `measure` can show what it buys.
+  batching: process.env.DEMO_BATCHING !== 'off',
 });
 
 const app = new AppBuilder('demo')
@@ -22,10 +25,14 @@ const app = new AppBuilder('demo')
   .withVersion('0.1.0')
   .tools.withPlugin(new ServerPlugin(server, { toolHelp: 'Serve /v1/completions, /docs and /_health (default tool)' }))
   .withCmd('measure', measure, {
-    help: 'Measure /_health latency while the engine is busy, subprocess vs direct mode',
+    help: 'Measure /_health latency while the engine is busy (subprocess vs direct mode) and tokens/s with and without batching',
     options: [
       { flags: '--tokens <n>', help: 'length of the long completion', default: 300, parse: Number },
       { flags: '--interval <ms>', help: 'pause between two /_health probes', default: 10, parse: Number },
+      { flags: '--streams <list>', help: 'concurrent streams to measure tokens/s at', default: '1,4,16' },
+      { flags: '--stream-tokens <n>', help: 'tokens per stream', default: 64, parse: Number },
+      { flags: '--only <part>', help: 'health or tokens (default: both)' },
+      { flags: '--json', help: 'also print the tokens/s figures as one DEMO_TOKENS {json} line' },
     ],
   })
   .done()

@@ -1,14 +1,14 @@
 /**
- * Shows what the process split buys: while the engine computes a long completion, how
- * fast does `/_health` answer? The server runs in its own process (so this process is a
- * free client), once in subprocess mode and once in direct mode.
+ * Shows what the demo's design buys, each server in its own process (so this process is
+ * a free client):
+ * - the process split: while the engine computes a long completion, how fast does
+ *   `/_health` answer, in subprocess mode and in direct mode;
+ * - continuous batching: tokens/s with 1, 4 and 16 concurrent streams, with batching
+ *   and without (each completion computing alone).
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
 import type { ToolContext } from '../../src/index.js';
-
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+import { startDemo } from './spawn.js';
+import { streamTokens, type Throughput } from './throughput.js';
 
 interface Row {
   mode: string;
@@ -22,6 +22,49 @@ interface Row {
 }
 
 export async function measure(ctx: ToolContext): Promise<number> {
+  const only = ctx.options.only as string | undefined;
+  if (only !== undefined && only !== 'health' && only !== 'tokens') {
+    ctx.print(`--only: got ${JSON.stringify(only)}, expected health or tokens`);
+    return 2;
+  }
+  if (only !== 'tokens') await measureHealth(ctx);
+  if (only !== 'health' && !ctx.signal.aborted) await measureTokens(ctx);
+  return 0;
+}
+
+/** tokens/s at each stream count, batching on and off; `--json` adds one machine-readable line. */
+async function measureTokens(ctx: ToolContext): Promise<void> {
+  const counts = String(ctx.options.streams).split(',').map(Number);
+  if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--streams: got ${String(ctx.options.streams)}, expected a list of positive integers like 1,4,16`);
+  const maxTokens = ctx.options.streamTokens as number;
+  const rows: Record<string, Throughput[]> = {};
+  for (const batching of ['on', 'off']) {
+    const demo = await startDemo({ DEMO_BATCHING: batching });
+    try {
+      ctx.log.info(`batching ${batching}: ${demo.url}`);
+      await streamTokens(demo.url, 2, 4);
+      rows[batching] = [];
+      for (const n of counts) {
+        if (ctx.signal.aborted) break;
+        rows[batching].push(await streamTokens(demo.url, n, maxTokens));
+      }
+    } finally {
+      await demo.stop();
+    }
+  }
+  const on = rows.on ?? [];
+  const off = rows.off ?? [];
+  ctx.print(`\n/v1/completions tokens/s, N concurrent SSE streams of ${maxTokens} tokens each (subprocess mode):\n`);
+  ctx.print('| streams | continuous batching | each alone | gain |');
+  ctx.print('|---|---|---|---|');
+  on.forEach((r, i) => {
+    const o = off[i];
+    ctx.print(`| ${r.streams} | ${r.tokensPerSecond.toFixed(0)} tokens/s | ${o ? `${o.tokensPerSecond.toFixed(0)} tokens/s` : '-'} | ${o ? `${(r.tokensPerSecond / o.tokensPerSecond).toFixed(2)}x` : '-'} |`);
+  });
+  if (ctx.options.json) ctx.print(`DEMO_TOKENS ${JSON.stringify({ maxTokens, batched: on, unbatched: off })}`);
+}
+
+async function measureHealth(ctx: ToolContext): Promise<void> {
   const tokens = ctx.options.tokens as number;
   const interval = ctx.options.interval as number;
   const rows: Row[] = [];
@@ -34,24 +77,12 @@ export async function measure(ctx: ToolContext): Promise<number> {
   ctx.print('| mode | /_health idle p50 | probes during completion | p50 | p99 | max | completion |');
   ctx.print('|---|---|---|---|---|---|---|');
   for (const r of rows) ctx.print(`| ${r.mode} | ${f(r.idleP50)} | ${r.busyProbes} | ${f(r.busyP50)} | ${f(r.busyP99)} | ${f(r.busyMax)} | ${f(r.completionMs)} (${r.tokens} tokens) |`);
-  return 0;
 }
 
 async function measureMode(mode: string, maxTokens: number, interval: number, ctx: ToolContext): Promise<Row> {
-  const child = spawn(process.execPath, [...process.execArgv, MAIN, 'serve', '--port', '0'], {
-    env: { ...process.env, DEMO_MODE: mode },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const demo = await startDemo({ DEMO_MODE: mode, DEMO_BATCHING: 'off' });
+  const url = demo.url;
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`demo server exited (${code}) before listening`)));
-    });
     ctx.log.info(`${mode}: ${url}`);
     const post = (body: unknown): Promise<{ usage: { completion_tokens: number } }> =>
       fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as never);
@@ -90,10 +121,7 @@ async function measureMode(mode: string, maxTokens: number, interval: number, ct
       tokens: result.usage.completion_tokens,
     };
   } finally {
-    if (child.exitCode === null) {
-      child.kill('SIGINT');
-      await once(child, 'exit');
-    }
+    await demo.stop();
   }
 }
 

@@ -99,49 +99,153 @@ export class TinyLM {
     return encode(text).length;
   }
 
-  /** Generates one token per step. Each step is synchronous CPU work; the caller decides when to yield. */
-  *generate(prompt: string, options: GenerateOptions): Generator<Step> {
-    const temperature = options.temperature ?? 1;
-    const random = rng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
-    // Prompt tokens outside the corpus vocabulary carry no statistics here; they are skipped.
-    const context = encode(prompt)
-      .map((id) => this.index.get(id))
-      .filter((i): i is number => i !== undefined);
-    for (let n = 1; n <= options.maxTokens; n++) {
-      const next = this.step(context, temperature, random);
-      context.push(next);
+  /** A sequence ready to generate: its context and sampling state, advanced by `stepBatch`. */
+  startSequence(prompt: string, options: GenerateOptions): Sequence {
+    return {
+      // Prompt tokens outside the corpus vocabulary carry no statistics here; they are skipped.
+      context: encode(prompt)
+        .map((id) => this.index.get(id))
+        .filter((i): i is number => i !== undefined),
+      random: rng(options.seed ?? Math.floor(Math.random() * 2 ** 32)),
+      temperature: options.temperature ?? 1,
+      maxTokens: options.maxTokens,
+      ignoreStop: options.ignoreStop === true,
+      generated: 0,
+      done: false,
+    };
+  }
+
+  /**
+   * One token for each sequence, with ONE forward pass for all of them: the dense layers
+   * multiply the weight matrix by the B x D matrix of hidden states (each weight read once
+   * per step, not once per sequence), which is what makes batching pay.
+   */
+  stepBatch(seqs: Sequence[]): Step[] {
+    const D = this.dim;
+    const H = new Float32Array(seqs.length * D);
+    seqs.forEach((s, b) => this.embedContext(s.context, H, b * D));
+    const out = this.forward(H, seqs.length);
+    return seqs.map((s, b) => {
+      const next = sample(this.logits(s.context, out, b * D), s.temperature, s.random);
+      s.context.push(next);
+      s.generated++;
       const text = decode([this.vocab[next]!]);
       const cut = text.indexOf('\n\n');
       // A blank line ends a paragraph of the corpus: the model's natural stop.
-      if (cut >= 0 && !options.ignoreStop) {
-        yield { text: text.slice(0, cut), finishReason: 'stop' };
-        return;
+      if (cut >= 0 && !s.ignoreStop) {
+        s.done = true;
+        return { text: text.slice(0, cut), finishReason: 'stop' };
       }
-      yield n === options.maxTokens ? { text, finishReason: 'length' } : { text };
+      if (s.generated >= s.maxTokens) {
+        s.done = true;
+        return { text, finishReason: 'length' };
+      }
+      return { text };
+    });
+  }
+
+  /** Generates one token per step, alone (a batch of one). Each step is synchronous CPU work; the caller decides when to yield. */
+  *generate(prompt: string, options: GenerateOptions): Generator<Step> {
+    const seq = this.startSequence(prompt, options);
+    while (!seq.done && seq.maxTokens > 0) yield this.stepBatch([seq])[0]!;
+  }
+
+  /** Embeddings of many texts in one forward pass: the last hidden state, unit length. */
+  embed(texts: string[]): { vector: number[]; tokens: number }[] {
+    const D = this.dim;
+    const H = new Float32Array(texts.length * D);
+    const tokens = texts.map((t, b) => {
+      const ids = encode(t);
+      const known = ids.map((id) => this.index.get(id)).filter((i): i is number => i !== undefined);
+      this.embedContext(known, H, b * D, Number.POSITIVE_INFINITY);
+      return ids.length;
+    });
+    const out = this.forward(H, texts.length);
+    return texts.map((_, b) => {
+      let norm = 0;
+      for (let d = 0; d < D; d++) norm += out[b * D + d]! ** 2;
+      const k = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      return { vector: Array.from(out.subarray(b * D, (b + 1) * D), (x) => x * k), tokens: tokens[b]! };
+    });
+  }
+
+  /** The hidden state a context starts from: its last tokens' embeddings, fading with distance. */
+  private embedContext(context: number[], into: Float32Array, at: number, span = 8): void {
+    const D = this.dim;
+    let w = 1;
+    for (let k = context.length - 1; k >= Math.max(0, context.length - span); k--, w *= 0.7) {
+      const off = context[k]! * D;
+      for (let d = 0; d < D; d++) into[at + d]! += w * this.emb[off + d]!;
     }
   }
 
-  /** One forward pass: context vector -> dense layers -> scores over the vocabulary -> sample. */
-  private step(context: number[], temperature: number, random: () => number): number {
+  /**
+   * The dense layers on B hidden states at once (B x D, a row per sequence): per layer,
+   * tanh(H W^T). The inner kernel takes 4 weight rows x 4 sequences: each weight and each
+   * hidden value loaded is used 4 times, where one sequence alone uses each weight once.
+   */
+  private forward(input: Float32Array, B: number): Float32Array {
     const D = this.dim;
-    const V = this.vocab.length;
-    let h = new Float32Array(D);
-    let w = 1;
-    for (let k = context.length - 1; k >= Math.max(0, context.length - 8); k--, w *= 0.7) {
-      const off = context[k]! * D;
-      for (let d = 0; d < D; d++) h[d]! += w * this.emb[off + d]!;
-    }
-    let out = new Float32Array(D);
+    let h: Float32Array = input;
+    let out: Float32Array = new Float32Array(B * D);
     for (let l = 0; l < this.layers; l++) {
       const base = l * D * D;
-      for (let i = 0; i < D; i++) {
-        let s = 0;
-        const row = base + i * D;
-        for (let j = 0; j < D; j++) s += this.weights[row + j]! * h[j]!;
-        out[i] = Math.tanh(s);
+      let b = 0;
+      for (; b + 4 <= B; b += 4) {
+        let i = 0;
+        for (; i + 4 <= D; i += 4) this.kernel4x4(base + i * D, h, b * D, out, i);
+        for (; i < D; i++) for (let k = 0; k < 4; k++) this.dot1(base + i * D, h, (b + k) * D, out, i);
       }
-      [h, out] = [out, h];
+      for (; b < B; b++) for (let i = 0; i < D; i++) this.dot1(base + i * D, h, b * D, out, i);
+      [h, out] = [out, h === input ? new Float32Array(B * D) : h];
     }
+    return h;
+  }
+
+  /** out[b..b+3][i..i+3] = tanh(W[i..i+3] . h[b..b+3]); `row` is W's offset of row i, `hb` h's of sequence b. */
+  private kernel4x4(row: number, h: Float32Array, hb: number, out: Float32Array, i: number): void {
+    const W = this.weights;
+    const D = this.dim;
+    const r1 = row + D;
+    const r2 = r1 + D;
+    const r3 = r2 + D;
+    const h1 = hb + D;
+    const h2 = h1 + D;
+    const h3 = h2 + D;
+    let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+    let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+    for (let j = 0; j < D; j++) {
+      const x0 = h[hb + j]!;
+      const x1 = h[h1 + j]!;
+      const x2 = h[h2 + j]!;
+      const x3 = h[h3 + j]!;
+      const w0 = W[row + j]!;
+      const w1 = W[r1 + j]!;
+      const w2 = W[r2 + j]!;
+      const w3 = W[r3 + j]!;
+      s00 += w0 * x0; s01 += w0 * x1; s02 += w0 * x2; s03 += w0 * x3;
+      s10 += w1 * x0; s11 += w1 * x1; s12 += w1 * x2; s13 += w1 * x3;
+      s20 += w2 * x0; s21 += w2 * x1; s22 += w2 * x2; s23 += w2 * x3;
+      s30 += w3 * x0; s31 += w3 * x1; s32 += w3 * x2; s33 += w3 * x3;
+    }
+    out[hb + i] = Math.tanh(s00); out[hb + i + 1] = Math.tanh(s10); out[hb + i + 2] = Math.tanh(s20); out[hb + i + 3] = Math.tanh(s30);
+    out[h1 + i] = Math.tanh(s01); out[h1 + i + 1] = Math.tanh(s11); out[h1 + i + 2] = Math.tanh(s21); out[h1 + i + 3] = Math.tanh(s31);
+    out[h2 + i] = Math.tanh(s02); out[h2 + i + 1] = Math.tanh(s12); out[h2 + i + 2] = Math.tanh(s22); out[h2 + i + 3] = Math.tanh(s32);
+    out[h3 + i] = Math.tanh(s03); out[h3 + i + 1] = Math.tanh(s13); out[h3 + i + 2] = Math.tanh(s23); out[h3 + i + 3] = Math.tanh(s33);
+  }
+
+  /** out[b][i] = tanh(W[i] . h[b]): one sequence alone, a matrix-vector product's row. */
+  private dot1(row: number, h: Float32Array, hb: number, out: Float32Array, i: number): void {
+    const W = this.weights;
+    let s = 0;
+    for (let j = 0; j < this.dim; j++) s += W[row + j]! * h[hb + j]!;
+    out[hb + i] = Math.tanh(s);
+  }
+
+  /** Scores over the vocabulary for one sequence: n-gram counts, ties broken by the hidden state. */
+  private logits(context: number[], hidden: Float32Array, at: number): Float64Array {
+    const D = this.dim;
+    const V = this.vocab.length;
     const a = context[context.length - 1];
     const b = context[context.length - 2];
     const counts = (a !== undefined && b !== undefined ? this.trigram.get(b * V + a) : undefined) ?? (a !== undefined ? this.bigram.get(a) : undefined);
@@ -149,13 +253,24 @@ export class TinyLM {
     for (let v = 0; v < V; v++) {
       let dot = 0;
       const off = v * D;
-      for (let d = 0; d < D; d++) dot += h[d]! * this.emb[off + d]!;
+      for (let d = 0; d < D; d++) dot += hidden[at + d]! * this.emb[off + d]!;
       const count = counts ? (counts.get(v) ?? 0) : this.unigram[v]!;
       // The n-gram counts decide; the hidden state only breaks ties between likely tokens.
       logits[v] = Math.log(count + 1e-4) + (0.05 * dot) / Math.sqrt(D);
     }
-    return sample(logits, temperature, random);
+    return logits;
   }
+}
+
+/** One generation in progress (see `TinyLM.startSequence`). */
+export interface Sequence {
+  context: number[];
+  random: () => number;
+  temperature: number;
+  maxTokens: number;
+  ignoreStop: boolean;
+  generated: number;
+  done: boolean;
 }
 
 function bump(table: Map<number, Map<number, number>>, key: number, next: number): void {

@@ -32,6 +32,22 @@ const bodySchema = {
   },
 };
 
+const embeddingSchema = {
+  type: 'object',
+  required: ['input'],
+  properties: {
+    model: { type: 'string', description: 'optional: the one model this demo serves' },
+    input: {
+      description: 'a text, or a list of up to 256 texts',
+      anyOf: [
+        { type: 'string', maxLength: 20000 },
+        { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 20000 } },
+      ],
+    },
+    encoding_format: { type: 'string', enum: ['float'], default: 'float' },
+  },
+};
+
 export default async function completions(app: FastifyInstance, { ipc }: { ipc: IPCChannel }): Promise<void> {
   // This plugin's own context: the handler covers these routes, not the rest of the app.
   app.setErrorHandler(openaiErrorHandler(bodySchema));
@@ -54,5 +70,11 @@ export default async function completions(app: FastifyInstance, { ipc }: { ipc: 
       done: '[DONE]',
       errorEvent: (err) => `data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`,
     });
+  });
+
+  // Served by dynamic batching in the engine: concurrent requests share one forward pass.
+  app.post('/v1/embeddings', { config: { strict: true }, schema: { body: embeddingSchema, tags: ['embeddings'], summary: 'OpenAI-style embeddings (one vector per input)' } }, async (req) => {
+    const b = req.body as { input: string | string[]; model?: string };
+    return ipc.submit({ input: b.input, ...(b.model !== undefined ? { model: b.model } : {}) }, { route: 'embed' });
   });
 }

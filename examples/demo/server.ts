@@ -1,6 +1,6 @@
 /** Builds the demo server; main.ts serves it, measure.ts starts two of them side by side. */
 import { Queue, ServerBuilder, type Server } from '../../src/index.js';
-import { complete, completeStream, type CompletionRequest } from './engine.js';
+import { complete, completeStream, completionSteps, embedBatch, type CompletionRequest } from './engine.js';
 import { TinyLM, type ModelOptions } from './model.js';
 
 export interface DemoOptions {
@@ -9,6 +9,11 @@ export interface DemoOptions {
   /** false = direct mode (HTTP in this process), for comparison only. Default true. */
   subprocess?: boolean;
   model?: ModelOptions;
+  /**
+   * true (default): /v1/completions on continuous batching, /v1/embeddings on dynamic
+   * batching. false: each request computes alone, as before batching (for `measure`).
+   */
+  batching?: boolean;
 }
 
 export function createDemoServer(options: DemoOptions = {}): { server: Server; model: TinyLM } {
@@ -23,6 +28,17 @@ export function createDemoServer(options: DemoOptions = {}): { server: Server; m
     .done();
   if (options.subprocess !== false) builder = builder.subprocess.withIpc(new Queue(), new Queue()).done();
   const server = builder.build();
-  server.engine.handle('complete', (req: CompletionRequest, ctx) => (ctx.isStream ? completeStream(model, req, ctx) : complete(model, req, ctx)));
+  const embed = embedBatch(model);
+  if (options.batching === false) {
+    server.engine.handle('complete', (req: CompletionRequest, ctx) => (ctx.isStream ? completeStream(model, req, ctx) : complete(model, req, ctx)));
+    server.engine.handle('embed', (req) => {
+      const [answer] = embed([req]);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    });
+  } else {
+    server.engine.handleSteps('complete', completionSteps(model, 16));
+    server.engine.handleBatch('embed', embed, { maxBatchSize: 64, maxWaitMs: 2, maxQueue: 1024 });
+  }
   return { server, model };
 }

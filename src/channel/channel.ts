@@ -77,6 +77,9 @@ export class IPCChannel {
   private readonly idPrefix: string;
   readonly stats: ChannelStats = { submitted: 0, completed: 0, failed: 0, timedOut: 0, cancelled: 0, rejected: 0, dropped: 0 };
 
+  /** Queue and batch figures of the engine's limited and batching handlers, as it last sent them (for `/_health`). */
+  engineHandlers: Record<string, unknown> | undefined;
+
   constructor(private readonly options: ChannelOptions, link?: Link) {
     this.replyTo = options.replyTo ?? `web-${process.pid}`;
     this.idPrefix = `${this.replyTo}.${randomUUID().slice(0, 8)}.`;
@@ -221,10 +224,15 @@ export class IPCChannel {
   }
 
   private dispatch(e: Envelope): void {
+    if (e.kind === 'control') {
+      const body = e.payload as { type?: unknown; handlers?: unknown } | undefined;
+      if (body?.type === 'handlers' && body.handlers && typeof body.handlers === 'object') this.engineHandlers = body.handlers as Record<string, unknown>;
+      return;
+    }
     const w = this.waiters.get(e.id);
     if (!w) {
       // Late reply after a timeout or cancel, or an id this process never sent.
-      if (e.kind !== 'credit' && e.kind !== 'control') this.stats.dropped++;
+      if (e.kind !== 'credit') this.stats.dropped++;
       return;
     }
     switch (e.kind) {

@@ -7,6 +7,11 @@ import { PendingRequest, type PendingHooks } from './pending.js';
 import { readResponseItem } from './response-item.js';
 import type { Queue } from './queue.js';
 import { channels } from '../observability/diagnostics.js';
+import { Batcher, type BatchHandler, type BatchOptions } from './batcher.js';
+import { summarize, type HandlerStats } from './handler-stats.js';
+import type { Lane, Settle } from './lane.js';
+import { Limiter, type LimitOptions } from './limiter.js';
+import { StepLoop, type StepHandler } from './steps.js';
 
 export interface EngineStats {
   received: number;
@@ -19,6 +24,9 @@ export interface EngineStats {
   dropped: number;
 }
 
+/** How stale the handler figures a web process shows in `/_health` may be. */
+const FIGURES_MS = 200;
+
 /**
  * The main process's side: takes requests from every web process link, hands them to
  * a registered handler or to the user's request queue, and routes each reply back over
@@ -26,9 +34,13 @@ export interface EngineStats {
  */
 export class Engine {
   private readonly handlers = new Map<string, EngineHandler>();
+  /** Handlers that schedule their own requests: concurrency limits, batchers, step loops. */
+  private readonly lanes = new Map<string, Lane & { readonly stats: HandlerStats }>();
   private fallback: EngineHandler | undefined;
   private readonly pending = new Map<string, PendingRequest>();
   private readonly links = new Set<Link>();
+  /** The one timer that sends handler figures to the web processes a moment after activity. */
+  private figuresTimer: NodeJS.Timeout | undefined;
   readonly stats: EngineStats = { received: 0, completed: 0, failed: 0, cancelled: 0, lostWithLink: 0, dropped: 0 };
 
   /** Where unexpected handler failures are logged, with their stack (the client sees a generic 500). */
@@ -48,24 +60,61 @@ export class Engine {
    * takes; `handle(name, fn)` serves forward routes whose `handler` is `name`.
    */
   handle(handler: EngineHandler): this;
-  handle(name: string, handler: EngineHandler): this;
-  handle(nameOrHandler: string | EngineHandler, maybe?: EngineHandler): this {
+  handle(name: string, handler: EngineHandler, limits?: LimitOptions): this;
+  handle(nameOrHandler: string | EngineHandler, maybe?: EngineHandler, limits?: LimitOptions): this {
     if (typeof nameOrHandler === 'function') {
       this.fallback = nameOrHandler;
       return this;
     }
     if (typeof maybe !== 'function') throw new BuildError(`engine.handle("${nameOrHandler}", fn): fn must be a function`);
     this.handlers.set(nameOrHandler, maybe);
+    this.lanes.delete(nameOrHandler);
+    // With limits: at most `concurrency` at once, the others in a bounded queue (503 when it is full).
+    if (limits) this.lanes.set(nameOrHandler, new Limiter(nameOrHandler, limits, this.settle));
+    return this;
+  }
+
+  /**
+   * Registers a batch handler (dynamic batching): requests for `name` that arrive within
+   * `maxWaitMs` of the first, up to `maxBatchSize`, are handed over together; result `i`
+   * (or an Error, which fails that request alone) answers request `i`.
+   */
+  handleBatch<Req = any, Res = unknown>(name: string, handler: BatchHandler<Req, Res>, options: BatchOptions = {}): this {
+    this.handlers.delete(name);
+    this.lanes.set(name, new Batcher(name, handler as BatchHandler, options, this.settle));
+    return this;
+  }
+
+  /**
+   * Registers a step handler (continuous batching): `start` makes a sequence of each
+   * request, `step` advances every active sequence by one chunk; new requests join
+   * between steps, finished and cancelled ones leave.
+   */
+  handleSteps<Req = any, Seq = any, Chunk = unknown>(name: string, handler: StepHandler<Req, Seq, Chunk>): this {
+    this.handlers.delete(name);
+    this.lanes.set(name, new StepLoop(name, handler as StepHandler, this.settle));
     return this;
   }
 
   /** Names of the registered handlers (for the route table and config checks). */
   get handlerNames(): string[] {
-    return [...this.handlers.keys()];
+    return [...new Set([...this.handlers.keys(), ...this.lanes.keys()])];
   }
 
   hasHandler(name: string): boolean {
-    return this.handlers.has(name) || !!this.fallback || !!this.requestQ;
+    return this.handlers.has(name) || this.lanes.has(name) || !!this.fallback || !!this.requestQ;
+  }
+
+  /**
+   * Queue and batch figures of every limited, batching or step handler, by name: live
+   * objects whose counters only grow (for metrics); `summary: true` gives means for `/_health`.
+   */
+  handlerStats(): Record<string, HandlerStats>;
+  handlerStats(options: { summary: true }): Record<string, Record<string, number | string>>;
+  handlerStats(options?: { summary?: boolean }): Record<string, HandlerStats> | Record<string, Record<string, number | string>> {
+    const out: Record<string, any> = {};
+    for (const [name, lane] of this.lanes) out[name] = options?.summary ? summarize(lane.stats) : lane.stats;
+    return out;
   }
 
   get pendingCount(): number {
@@ -85,6 +134,10 @@ export class Engine {
     link.onMessage((e) => this.onEnvelope(link, e));
     link.onClose(() => {
       this.links.delete(link);
+      if (this.links.size === 0 && this.figuresTimer) {
+        clearTimeout(this.figuresTimer);
+        this.figuresTimer = undefined;
+      }
       let lost = 0;
       for (const p of [...this.pending.values()]) {
         if (p.link === link) {
@@ -120,6 +173,10 @@ export class Engine {
   private readonly hooks: PendingHooks = {
     finished: (p, outcome) => {
       if (this.pending.get(p.id) === p) this.pending.delete(p.id);
+      if (p.lane) {
+        p.lane.finished(p);
+        this.figuresSoon();
+      }
       if (outcome === 'completed') this.stats.completed++;
       else if (outcome === 'failed') this.stats.failed++;
     },
@@ -129,6 +186,28 @@ export class Engine {
         'engine handler\'s answer could not be encoded: the request failed with a 500',
       );
     },
+  };
+
+  /**
+   * Web processes answer `/_health` themselves, without asking this (maybe busy) process:
+   * the figures of limited and batching handlers go to them as a control envelope, at most
+   * every FIGURES_MS while requests come and go, and once after the last change.
+   */
+  private figuresSoon(): void {
+    if (this.figuresTimer || this.links.size === 0) return;
+    this.figuresTimer = setTimeout(() => {
+      this.figuresTimer = undefined;
+      const payload = { type: 'handlers', handlers: this.handlerStats({ summary: true }) };
+      for (const link of this.links) link.send({ kind: 'control', id: 'engine-handlers', payload });
+    }, FIGURES_MS);
+    this.figuresTimer.unref();
+  }
+
+  /** How lanes end and run requests: the same paths as every other handler's. */
+  private readonly settle: Settle = {
+    done: (p, value) => this.done(p, value),
+    failed: (p, err) => this.failed(p, err),
+    run: (p, payload) => this.run(this.handlers.get(p.route!)!, payload, p),
   };
 
   private onEnvelope(link: Link, e: Envelope): void {
@@ -169,6 +248,14 @@ export class Engine {
       // Bytes that do not decode (a codec mismatch, a damaged frame): this request fails, the link stays.
       this.logger.error({ err, id: p.id, route: p.route, replyTo: p.replyTo }, 'request payload could not be decoded');
       p.fail(toWireError(new DecodeError(err)));
+      return;
+    }
+    const lane = p.route !== undefined ? this.lanes.get(p.route) : undefined;
+    if (lane) {
+      if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, via: 'handler' });
+      p.lane = lane;
+      lane.submit(payload, p);
+      this.figuresSoon();
       return;
     }
     const handler = (p.route !== undefined ? this.handlers.get(p.route) : undefined) ?? this.fallback;

@@ -2,6 +2,7 @@ import type { Envelope, Port } from '../contract/envelope.js';
 import type { Link } from '../ipc/transports/link.js';
 import { ClientGoneError, EncodeError, toWireError } from '../errors/index.js';
 import type { EngineContext } from './context.js';
+import type { Lane } from './lane.js';
 
 /** How a request ended: its last envelope was a reply or an error, or nothing was sent (cancel, lost link). */
 export type Outcome = 'completed' | 'failed' | 'aborted';
@@ -38,6 +39,8 @@ export class PendingRequest implements EngineContext {
   /** The web side writes the answer as JSON (an HTTP body, SSE events): replies travel as JSON text. */
   private readonly json: boolean;
   done = false;
+  /** The limiter or batcher that scheduled this request: told when it ends. */
+  lane: Lane | undefined;
   /** Chunks a JSON caller receives as one array when the handler streams anyway. */
   collected: unknown[] | undefined;
   private controller: AbortController | undefined;

@@ -52,8 +52,8 @@ export type StateErrorCode = Extract<ErrorCode, 'APPINFRA_ERR_STATE' | 'APPINFRA
 /** Admission refused: too many requests waiting for the engine. Maps to 503 + Retry-After. */
 export class OverloadedError extends AppinfraError {
   readonly retryAfter: number;
-  constructor(message: string = CODES.APPINFRA_ERR_OVERLOADED.message, retryAfter = 1) {
-    super('APPINFRA_ERR_OVERLOADED', message, CODES.APPINFRA_ERR_OVERLOADED.status);
+  constructor(message: string = CODES.APPINFRA_ERR_OVERLOADED.message, retryAfter = 1, details?: unknown) {
+    super('APPINFRA_ERR_OVERLOADED', message, CODES.APPINFRA_ERR_OVERLOADED.status, details);
     this.retryAfter = retryAfter;
   }
 }

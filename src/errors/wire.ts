@@ -1,4 +1,4 @@
-import { AppinfraError, EngineError } from './classes.js';
+import { AppinfraError, EngineError, OverloadedError } from './classes.js';
 import { CODES, type ErrorCode } from './codes.js';
 
 /** The wire form of an error reply: what crosses the process boundary and what a client may see. */
@@ -43,6 +43,8 @@ export function wireErrorOf(code: ErrorCode, message: string = CODES[code].messa
 
 /** Turns a wire error back into a throwable on the web side. */
 export function fromWireError(wire: WireError): AppinfraError {
+  // An engine handler's full queue answers as the web side's own admission does: 503 + Retry-After.
+  if (wire.code === 'APPINFRA_ERR_OVERLOADED' && wire.status === 503) return new OverloadedError(wire.message, retryAfterOf(wire.details));
   return new EngineError(wire.status, wire.message, wire.code, wire.details);
 }
 
@@ -81,4 +83,9 @@ export function errorBody(wire: WireError, form: 'http' | 'stream' = 'http', ext
   const body: ErrorBody = { statusCode: wire.status, code: wire.code, error: STATUS_TEXT[wire.status] ?? 'Error', message: wire.message };
   if (wire.details !== undefined) body.details = wire.details;
   return Object.assign(body, extra);
+}
+
+function retryAfterOf(details: unknown): number {
+  const n = details && typeof details === 'object' ? (details as { retryAfter?: unknown }).retryAfter : undefined;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.ceil(n) : 1;
 }

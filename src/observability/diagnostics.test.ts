@@ -4,7 +4,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { CHANNEL_NAMES, publish, type EgressMessage } from './diagnostics.js';
 
 test('the channel names observers subscribe to are stable', () => {
-  assert.deepEqual(Object.values(CHANNEL_NAMES), ['appinfra:ingress', 'appinfra:rejected', 'appinfra:egress', 'appinfra:dispatch', 'appinfra:link']);
+  assert.deepEqual(Object.values(CHANNEL_NAMES), ['appinfra:ingress', 'appinfra:rejected', 'appinfra:egress', 'appinfra:dispatch', 'appinfra:link', 'appinfra:batch', 'appinfra:queue-wait']);
 });
 
 test('publish reaches a subscriber by name, and builds no message while no one listens', () => {

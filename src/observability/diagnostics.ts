@@ -8,7 +8,7 @@
  *
  * Publishing costs nothing while no one subscribes (`hasSubscribers` is checked first).
  * Web side (IPCChannel, in each web process): ingress, rejected, egress. Main side
- * (Engine): dispatch, link. Each process publishes its own; a subscriber sees the events
+ * (Engine): dispatch, link, and for limited and batching handlers batch, queueWait. Each process publishes its own; a subscriber sees the events
  * of the process it runs in.
  */
 import diagnostics from 'node:diagnostics_channel';
@@ -56,12 +56,27 @@ export interface LinkMessage {
   lost: number;
 }
 
+/** A batch handler's call or a step handler's step (`kind`), and how many requests it held. */
+export interface BatchMessage {
+  handler: string;
+  kind: 'batch' | 'steps';
+  size: number;
+}
+
+/** A request left a limited or batching handler's queue to run, after waiting `ms`. */
+export interface QueueWaitMessage {
+  handler: string;
+  ms: number;
+}
+
 export const CHANNEL_NAMES = {
   ingress: 'appinfra:ingress',
   rejected: 'appinfra:rejected',
   egress: 'appinfra:egress',
   dispatch: 'appinfra:dispatch',
   link: 'appinfra:link',
+  batch: 'appinfra:batch',
+  queueWait: 'appinfra:queue-wait',
 } as const;
 
 export interface BoundaryMessages {
@@ -70,6 +85,8 @@ export interface BoundaryMessages {
   egress: EgressMessage;
   dispatch: DispatchMessage;
   link: LinkMessage;
+  batch: BatchMessage;
+  queueWait: QueueWaitMessage;
 }
 
 export type BoundaryEvent = keyof BoundaryMessages;
@@ -81,6 +98,8 @@ export const channels = {
   egress: diagnostics.channel(CHANNEL_NAMES.egress),
   dispatch: diagnostics.channel(CHANNEL_NAMES.dispatch),
   link: diagnostics.channel(CHANNEL_NAMES.link),
+  batch: diagnostics.channel(CHANNEL_NAMES.batch),
+  queueWait: diagnostics.channel(CHANNEL_NAMES.queueWait),
 } as const satisfies Record<BoundaryEvent, diagnostics.Channel>;
 
 /** Publishes `message` on the event's channel; builds nothing when no one listens (pass a thunk on hot paths). */

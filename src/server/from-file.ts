@@ -5,6 +5,8 @@ import { ServerBuilder } from './builder/server.js';
 import type { AppFile } from './cli/app-file.js';
 import type { Server } from '../runtime/main/server.js';
 import type { ForwardOptions } from './builder/route.js';
+import type { BatchHandler } from '../engine/batcher.js';
+import { handlerOptions } from './cli/handler-settings.js';
 
 /**
  * Builds a Server from a checked app file and its engine handlers. Every endpoint is a
@@ -34,6 +36,12 @@ export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandle
   const g = file.graphql;
   if (g) builder.routes.withGraphQL({ path: g.path, schema: g.sdl, resolvers: g.resolvers, graphiql: g.graphiql });
   const server = builder.build();
-  for (const [name, fn] of handlers) server.engine.handle(name, fn);
+  for (const [name, fn] of handlers) {
+    const settings = file.handlerSettings[name];
+    const o = settings ? handlerOptions(settings) : undefined;
+    // With `batch:`, the export takes (requests, ctxs) and returns one result per request.
+    if (o && 'batch' in o) server.engine.handleBatch(name, fn as unknown as BatchHandler, o.batch);
+    else server.engine.handle(name, fn, o?.limit);
+  }
   return server;
 }

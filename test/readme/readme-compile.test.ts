@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { configFromObject } from '../../src/index.js';
+import { appFileFromObject } from '../../src/server/cli/app-file.js';
 import { ROOT } from '../proc.js';
 import { blockFile, blockProject, readmeBlocks, tsBlocks } from './blocks.js';
 
@@ -40,5 +41,7 @@ test('every TypeScript block of the README type-checks against the package under
 test('the README YAML configuration is one the loader accepts', () => {
   const yamls = readmeBlocks().filter((b) => b.lang === 'yaml' || b.lang === 'yml');
   assert.ok(yamls.length >= 1, 'the README shows a YAML configuration');
-  for (const b of yamls) assert.doesNotThrow(() => configFromObject(parseYaml(b.code)), `README.md block at line ${b.line}`);
+  // An app file for `appinfra serve` (it has endpoints:) is checked as one, next to examples/config's engine module.
+  const appFile = (doc: unknown) => appFileFromObject(doc, join(ROOT, 'examples/config/app.yaml'));
+  for (const b of yamls) assert.doesNotThrow(() => (/^endpoints:/m.test(b.code) ? appFile(parseYaml(b.code)) : configFromObject(parseYaml(b.code))), `README.md block at line ${b.line}`);
 });

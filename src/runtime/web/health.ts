@@ -32,6 +32,8 @@ export function webHealth(h: HealthInput): HealthAnswer {
       replyTo: h.channel.replyTo,
       stats: { ...h.channel.stats },
     };
+    // Queue wait and batch sizes of the engine's limited and batching handlers.
+    if (h.channel.engineHandlers) body.handlers = h.channel.engineHandlers;
     Object.assign(body, supervisorHealth(h.supervisor));
     if (!connected) body.reason = 'engine link down';
     else if (full) body.reason = 'max pending reached';

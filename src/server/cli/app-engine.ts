@@ -11,6 +11,9 @@ import type { AppFile, Endpoint, GraphQLInterface } from './app-file.js';
 export async function loadEngineModule(file: AppFile): Promise<Map<string, EngineHandler>> {
   const handlers = await importEngineModule(file.engineModule, file.engineModuleAsWritten, file.source);
   const problems = [...handlerProblems(handlers, file.endpoints.entries(), file.engineModuleAsWritten), ...resolverProblems(handlers, file.graphql, file.engineModuleAsWritten)];
+  for (const name of Object.keys(file.handlerSettings ?? {})) {
+    if (!handlers.has(name)) problems.push(`engine.handlers.${name}: got settings for "${name}", expected the name of a function exported by ${file.engineModuleAsWritten}`);
+  }
   if (problems.length > 0) throw new ConfigError(`${file.source}: Invalid configuration:\n  - ${problems.join('\n  - ')}`, { problems });
   return handlers;
 }

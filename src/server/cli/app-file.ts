@@ -18,6 +18,7 @@ import { collect, invalid, parseWith, problemsOf } from '../config/validate.js';
 import { maxPayloadBytes, rateRuleSchema } from '../config/ingress.js';
 import { checkResolverMap } from '../builder/route.js';
 import type { GraphQLResolverMap } from '../../contract/web-spec.js';
+import { handlersSchema, type HandlerSettings } from './handler-settings.js';
 
 /** Endpoint kinds a file may declare, and the forward-route reply mode each becomes (the protocol table's `fileKind`). */
 export const ENDPOINT_KINDS = Object.fromEntries(REPLY_MODES.flatMap((m) => (PROTOCOLS[m].fileKind ? [[PROTOCOLS[m].fileKind, m]] : []))) as Record<EndpointKind, ReplyMode>;
@@ -107,7 +108,7 @@ const runtimeSchema = z.strictObject({
 
 const fileSchema = z.strictObject({
   name: z.string({ error: 'a name (letters, digits, . _ -)' }).regex(/^[A-Za-z0-9._-]+$/, { error: 'a name (letters, digits, . _ -)' }).optional(),
-  engine: z.strictObject({ module: str('a path to the engine module, relative to this file') }, { error: 'a mapping with module: <path to the engine module>' }),
+  engine: z.strictObject({ module: str('a path to the engine module, relative to this file'), handlers: handlersSchema.optional() }, { error: 'a mapping with module: <path to the engine module>' }),
   endpoints: z.array(endpointSchema, { error: 'a list of endpoints' }).min(1, { error: 'at least one endpoint' }),
   runtime: runtimeSchema.default(() => runtimeSchema.parse({})),
   // Owned and checked by the api/uvicorn/ipc loader.
@@ -154,6 +155,8 @@ export interface AppFile {
   /** As written, for messages. */
   engineModuleAsWritten: string;
   endpoints: Endpoint[];
+  /** `engine.handlers`: batching and limits per handler name. */
+  handlerSettings: Record<string, HandlerSettings>;
   runtime: RuntimeData;
   api: ApiConfig;
   ipc: IPCConfig;
@@ -253,6 +256,7 @@ export function inspectAppFile(doc: unknown, source: string): AppFileInspection 
     engineModule: engine.path,
     engineModuleAsWritten: engine.asWritten,
     endpoints: endpoints.map(([, e]) => e),
+    handlerSettings: engineData.handlers ?? {},
     runtime,
     api,
     ipc: loaded.ipc,
