@@ -54,7 +54,8 @@ test('/v1/embeddings answers in OpenAI shape; concurrent requests share a batch,
 });
 
 test('16 streams share the steps; one client hanging up leaves the batch while the others finish', async () => {
-  const TOKENS = 40;
+  // Short enough to finish well inside the demo's deadlines on a loaded CI machine; the first client leaves after 5.
+  const TOKENS = 16;
   const gone = new AbortController();
   const stream = async (i: number): Promise<number> => {
     const res = await fetch(`${url}/v1/completions`, { ...json({ prompt: 'The keeper', max_tokens: TOKENS, ignore_eos: true, stream: true, seed: i }), ...(i === 0 ? { signal: gone.signal } : {}) });
