@@ -1,4 +1,5 @@
 import type { WebSpec } from './web-spec.js';
+import type { GroupStatus } from './groups.js';
 
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =
@@ -24,6 +25,8 @@ export interface SupervisorStatus {
   configured: number;
   /** True once the supervisor gave up restarting a web process (restarts used up). */
   failed: boolean;
+  /** Process groups, per group and per process (absent without groups). */
+  groups?: GroupStatus[];
 }
 
 /** The data link is the child's fd 4; fd 3 is Node's IPC channel (control). */
@@ -31,7 +34,7 @@ export const DATA_FD = 4;
 
 /** The supervisor's part of a `/_health` body: the same fields whichever process answers. */
 export function supervisorHealth(s: SupervisorStatus): Record<string, unknown> {
-  return { restarts: s.restarts, workers: s.workers, workersConfigured: s.configured, ...(s.failed ? { failed: true } : {}) };
+  return { restarts: s.restarts, workers: s.workers, workersConfigured: s.configured, ...(s.failed ? { failed: true } : {}), ...(s.groups ? { groups: s.groups } : {}) };
 }
 
 /** A `/_health` answer: status and JSON body. */

@@ -11,6 +11,7 @@
  *   new Signer(secret).sign(kind, id, payload): { ts, nonce, sig }
  *   new Verifier(options).verify({ kind, id, ts?, nonce?, sig? }, payload): VerifyResult
  *   verifier.refused: counts per RefusalReason; verifier.accepted: count
+ *   verifier.note(reason): counts a refusal a transport found itself (added after v1)
  *
  * Canonical bytes fed to the HMAC (version 1), every integer big-endian:
  *
@@ -163,6 +164,11 @@ export class Verifier {
   /** Nonces held by the replay cache (never more than nonceCacheSize). */
   get cachedNonces(): number {
     return this.seen.size;
+  }
+
+  /** Counts a refusal found before `verify` could run (a frame that does not parse, an oversize length prefix). */
+  note(reason: RefusalReason): void {
+    this.refused[reason]++;
   }
 
   verify(e: SignedEnvelopeFields, payload: Uint8Array): VerifyResult {

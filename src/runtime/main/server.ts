@@ -14,6 +14,9 @@ import type { IPCConfig } from '../../server/config/ipc.js';
 import type { InProcessExtras } from '../web/extras.js';
 import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
+import type { GroupSpec, GroupStatus, TcpLocalSpec } from '../../contract/groups.js';
+import { GroupSupervisor } from './groups/supervisor.js';
+import { tcpLocalSpec } from '../../server/config/groups.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -27,6 +30,9 @@ export interface ServerParts extends InProcessExtras {
   forwards: ForwardRoute[];
   modules: RouteModule[];
   cors: CorsSpec | undefined;
+  /** Process groups (engine handlers in processes of their own) and their tcp_local settings. */
+  groups?: GroupSpec[];
+  tcp?: TcpLocalSpec | undefined;
 }
 
 export interface BoundAddress {
@@ -63,6 +69,9 @@ export class Server extends EventEmitter<ServerEvents> {
   private appReady: Promise<FastifyInstance> | undefined;
   private supervisor: WebSupervisor | undefined;
   private bound: BoundAddress | undefined;
+  private groupSupervisor: GroupSupervisor | undefined;
+  /** Throttles health updates to the web processes while group counts change. */
+  private groupStatusTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
   private resolveStopped: (() => void) | undefined;
 
@@ -133,6 +142,7 @@ export class Server extends EventEmitter<ServerEvents> {
         spec: this.webSpec,
         channel,
         extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware },
+        ...((p.groups?.length ?? 0) > 0 ? { groups: () => this.groupStatus } : {}),
       });
       await app.ready();
     } catch (err) {
@@ -153,12 +163,14 @@ export class Server extends EventEmitter<ServerEvents> {
       this.resolveStopped = resolve;
     });
     try {
+      await this.startGroups();
       if (this.isSubprocessMode) {
         const supervisor = new WebSupervisor({
           name: this.name,
           spec: this.webSpec,
           engine: this.engine,
           logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
+          ...(this.groupSupervisor ? { groups: () => this.groupStatus } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));
@@ -181,6 +193,7 @@ export class Server extends EventEmitter<ServerEvents> {
     } catch (err) {
       this.state = 'stopped';
       await this.supervisor?.stop(0).catch(() => undefined);
+      await this.stopGroups(0);
       if (this.direct) {
         // Built but never served (the port was taken): still run its onClose hooks, plugins may hold resources.
         await this.direct.app.close().catch(() => undefined);
@@ -239,10 +252,51 @@ export class Server extends EventEmitter<ServerEvents> {
         await this.direct.web.drainDirectApp(this.direct.app, timeout);
         await this.direct.channel.stop();
       }
+      // After the web side: requests it was finishing may still need a group process.
+      await this.stopGroups(timeout);
     } finally {
       this.state = 'stopped';
       this.resolveStopped?.();
     }
+  }
+
+  /** Starts the process groups (before any web process, so a grouped route is served from the first request). */
+  private async startGroups(): Promise<void> {
+    const groups = this.parts.groups ?? [];
+    if (groups.length === 0) return;
+    this.groupSupervisor = new GroupSupervisor({
+      groups,
+      tcp: this.parts.tcp ?? tcpLocalSpec(),
+      codec: this.ipcConfig.codec,
+      engine: this.engine,
+      policy: this.config,
+      logger: pino({ name: `${this.name}.groups`, level: pinoLevel(this.config.uvicorn.logLevel) }),
+      onChange: () => {
+        this.groupStatusTimer ??= setTimeout(() => {
+          this.groupStatusTimer = undefined;
+          this.supervisor?.refresh();
+        }, 200);
+      },
+    });
+    await this.groupSupervisor.start();
+  }
+
+  private async stopGroups(timeout: number): Promise<void> {
+    clearTimeout(this.groupStatusTimer);
+    this.groupStatusTimer = undefined;
+    await this.groupSupervisor?.stop(timeout);
+    clearTimeout(this.groupStatusTimer);
+    this.groupStatusTimer = undefined;
+  }
+
+  /** Process groups, per group and per process: state, pending, served, restarts. Empty without groups. */
+  get groupStatus(): GroupStatus[] {
+    return this.groupSupervisor?.status() ?? [];
+  }
+
+  /** @internal The process groups' supervisor (tests, stats). */
+  get groups(): GroupSupervisor | undefined {
+    return this.groupSupervisor;
   }
 
   /** Direct mode: `ready()` built the app and its link without listening; close them (onClose hooks run). */

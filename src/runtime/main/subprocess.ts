@@ -10,7 +10,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from '../../contract/web-spec.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { forkWeb } from './fork.js';
-import { within } from '../../process/within.js';
+import { stopChild } from '../../process/stop-child.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -199,10 +199,7 @@ export class SubprocessManager {
       this.drainSent = true;
       this.tell({ type: 'drain', timeout });
     }
-    if (await within(this.exited, timeout * 1000 + 500)) return this.exited;
-    child.kill('SIGTERM');
-    if (await within(this.exited, 1000)) return this.exited;
-    child.kill('SIGKILL');
+    await stopChild(child, this.exited, timeout * 1000 + 500);
     return this.exited;
   }
 }

@@ -17,6 +17,8 @@ export interface SupervisorOptions {
   spec: WebSpec;
   engine: Engine;
   logger: Logger;
+  /** Process groups' status, reported with the web processes'. */
+  groups?: () => SupervisorStatus['groups'];
 }
 
 export type SupervisorEvents = {
@@ -90,7 +92,8 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   get status(): SupervisorStatus {
-    return { restarts: this.restarts, workers: this.serving().length, configured: this.api.uvicorn.workers, failed: this.failed };
+    const groups = this.options.groups?.();
+    return { restarts: this.restarts, workers: this.serving().length, configured: this.api.uvicorn.workers, failed: this.failed, ...(groups ? { groups } : {}) };
   }
 
   /** The web processes serving now, by slot (a recycle's replacement once it took over). */
@@ -264,6 +267,11 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
         else if (!ok) this.options.logger.error({ host, port }, 'no web process is left and the port could not be bound to answer 503');
       });
     }
+  }
+
+  /** Tells every web process the status again (a process group changed). */
+  refresh(): void {
+    this.broadcast();
   }
 
   private broadcast(): void {

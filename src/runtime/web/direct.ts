@@ -10,21 +10,24 @@ import { buildApp } from './app.js';
 import { drainerOf } from './drain.js';
 import type { InProcessExtras } from './extras.js';
 import { webHealth } from './health.js';
+import type { GroupStatus } from '../../contract/groups.js';
 
 export interface DirectWebOptions {
   spec: WebSpec;
   channel: IPCChannel;
   extras: InProcessExtras;
+  /** Process groups' status, for `/_health`. */
+  groups?: () => GroupStatus[];
 }
 
 /** Builds the app a direct-mode server serves; `/_health` reports this one process. */
-export function buildDirectApp({ spec, channel, extras }: DirectWebOptions): Promise<FastifyInstance> {
-  const supervisor = { restarts: 0, workers: 1, configured: 1, failed: false };
+export function buildDirectApp({ spec, channel, extras, groups }: DirectWebOptions): Promise<FastifyInstance> {
+  const base = { restarts: 0, workers: 1, configured: 1, failed: false };
   return buildApp({
     spec,
     channel,
     extras,
-    health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor, reporting: spec.ipc.enableHealthReporting }),
+    health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor: groups ? { ...base, groups: groups() } : base, reporting: spec.ipc.enableHealthReporting }),
   });
 }
 
