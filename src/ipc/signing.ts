@@ -192,7 +192,8 @@ export class Verifier {
     const now = this.now();
     if (Math.abs(now - ts) > this.ttlMs) return refuse('stale', `ts is ${Math.round((now - ts) / 1000)} s from now, outside the ${this.options.ttlSeconds} s TTL`);
     const given = Buffer.from(sig, 'base64url');
-    if (given.length !== SIG_BYTES) return refuse('malformed', 'sig does not decode to 32 bytes');
+    // Canonical text only: base64url's last character carries 2 unused bits, and a decoder skips stray characters.
+    if (given.length !== SIG_BYTES || given.toString('base64url') !== sig) return refuse('malformed', 'sig is not the base64url text of 32 bytes');
     if (!timingSafeEqual(given, signatureOf(this.options.secret, kind, id, ts, nonce, payload))) return refuse('bad_signature', 'signature does not match');
     this.forgetExpired(now);
     if (this.seen.has(nonce)) return refuse('replay', 'nonce already seen');
