@@ -28,6 +28,20 @@ export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandle
     if (e.status !== undefined) options.status = e.status;
     builder.routes.withForward(e.path, options);
   }
+  builder.withExecutionIpc({
+    bindHost: file.tcp.host,
+    bindPort: file.tcp.port,
+    ttlSeconds: file.tcp.ttlSeconds,
+    nonceCacheSize: file.tcp.nonceCacheSize,
+    maxPayloadBytes: file.tcp.maxPayloadBytes,
+    secretFile: file.tcp.secretFile,
+    allowRemote: file.tcp.allowRemote,
+    connectFile: file.tcp.connectFile,
+  });
+  // Groups' modules are imported by their own processes: here they are only named.
+  for (const g of file.groups) {
+    builder.withProcessGroup(g.name, { module: g.module, processes: g.processes, handlers: g.handlers.map((name) => (g.retry[name] ? { name, retry: g.retry[name] } : name)) });
+  }
   const server = builder.build();
   for (const [name, fn] of handlers) server.engine.handle(name, fn);
   return server;
