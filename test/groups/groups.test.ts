@@ -2,12 +2,12 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerBuilder, Queue, type Server } from '../../src/index.js';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BOUND } from '../protocols/flood.js';
-import { guardLeaks, isAlive, waitFor, json } from '../helpers.js';
+import { guardLeaks, waitFor, json } from '../helpers.js';
 
 const HANDLERS = new URL('./fixtures/handlers.ts', import.meta.url);
 let server: Server;
@@ -93,14 +93,19 @@ test('a stream through a group process: credit parks the producer while the clie
   }
 });
 
+/** The pid of the group process that has the one request in flight. */
+async function busyProcess(): Promise<number> {
+  let pid = 0;
+  await waitFor(() => {
+    pid = server.groupStatus[0]!.processes.find((p) => p.pending === 1)?.pid ?? 0;
+    return pid !== 0;
+  }, 5000, 'the request to reach a process');
+  return pid;
+}
+
 test('kill -9 of the process holding an idempotent request: it is retried on the other process and succeeds', async () => {
   const retried = fetch(`${base}/slow-retry?ms=1500`);
-  let victim = 0;
-  await waitFor(() => {
-    const busy = server.groupStatus[0]!.processes.find((p) => p.pending === 1);
-    victim = busy?.pid ?? 0;
-    return victim !== 0;
-  }, 5000, 'the request to reach a process');
+  const victim = await busyProcess();
   process.kill(victim, 'SIGKILL');
   const r = await retried;
   assert.equal(r.status, 200);
@@ -111,12 +116,7 @@ test('kill -9 of the process holding an idempotent request: it is retried on the
 
 test('kill -9 of the process holding a plain request: 502 APPINFRA_ERR_GROUP_LOST at once', async () => {
   const plain = fetch(`${base}/slow?ms=30000`);
-  let victim = 0;
-  await waitFor(() => {
-    const busy = server.groupStatus[0]!.processes.find((p) => p.pending === 1);
-    victim = busy?.pid ?? 0;
-    return victim !== 0;
-  }, 5000, 'the request to reach a process');
+  const victim = await busyProcess();
   const t0 = Date.now();
   process.kill(victim, 'SIGKILL');
   const r = await plain;
