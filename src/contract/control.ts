@@ -1,9 +1,10 @@
 import type { WebSpec } from './web-spec.js';
-import type { GroupStatus } from './groups.js';
+import type { GroupStatus, TcpJoin } from './groups.js';
 
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =
-  | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus }
+  /** With `tcp`, the web process reaches the engine over the signed tcp_local transport instead of its pipe. */
+  | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus; tcp?: TcpJoin }
   | { type: 'status'; supervisor: SupervisorStatus }
   | { type: 'drain'; timeout: number };
 

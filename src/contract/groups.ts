@@ -28,13 +28,12 @@ export interface TcpLocalSpec {
   allowRemote: boolean;
   /** Write host, port, secret and the groups here (mode 0600) for processes started by hand. */
   connectFile: string | null;
+  /** The web processes reach the engine over tcp_local too, instead of their inherited pipe. */
+  web: boolean;
 }
 
-/** What a group process needs to join: given over the control channel or a connect file, never argv or env. */
-export interface GroupJoin {
-  group: string;
-  module: string;
-  handlers: string[];
+/** Where and how to reach the main process's tcp_local listener: given over the control channel or a connect file, never argv or env. */
+export interface TcpJoin {
   codec: string;
   host: string;
   port: number;
@@ -43,6 +42,13 @@ export interface GroupJoin {
   maxPayloadBytes: number;
   /** base64 of the secret. */
   secret: string;
+}
+
+/** What a group process needs to join its group. */
+export interface GroupJoin extends TcpJoin {
+  group: string;
+  module: string;
+  handlers: string[];
 }
 
 export type ToGroup = { type: 'init'; join: GroupJoin; spawnId: string } | { type: 'drain'; timeout: number };

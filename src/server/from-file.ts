@@ -37,6 +37,7 @@ export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandle
     secretFile: file.tcp.secretFile,
     allowRemote: file.tcp.allowRemote,
     connectFile: file.tcp.connectFile,
+    web: file.tcp.web,
   });
   // Groups' modules are imported by their own processes: here they are only named.
   for (const g of file.groups) {

@@ -2,7 +2,8 @@ import { connect, createServer, isIP, type Server, type Socket } from 'node:net'
 import type { Logger } from 'pino';
 import type { Envelope } from '../../contract/envelope.js';
 import { ConfigError } from '../../errors/index.js';
-import type { Codec } from '../codecs/index.js';
+import { codecByName, type Codec } from '../codecs/index.js';
+import type { TcpJoin } from '../../contract/groups.js';
 import { FRAME_KINDS } from '../frame.js';
 import { Signer, Verifier, type RefusalReason } from '../signing.js';
 import { within } from '../../process/within.js';
@@ -142,6 +143,11 @@ export class TcpLocalListener {
 
 function verifierFor(s: TcpLocalSettings): Verifier {
   return new Verifier({ secret: s.secret, ttlSeconds: s.ttlSeconds, nonceCacheSize: s.nonceCacheSize, maxPayloadBytes: s.maxPayloadBytes, kinds: FRAME_KINDS });
+}
+
+/** The settings a peer connects with, from the join data its parent (or a connect file) gave it. */
+export function joinSettings(j: TcpJoin): TcpLocalSettings {
+  return { host: j.host, port: j.port, secret: Buffer.from(j.secret, 'base64'), ttlSeconds: j.ttlSeconds, nonceCacheSize: j.nonceCacheSize, maxPayloadBytes: j.maxPayloadBytes, codec: codecByName(j.codec) };
 }
 
 /** Connects to a tcp_local listener and says hello; resolves with the signed link. */

@@ -12,8 +12,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Engine } from '../../engine/engine.js';
-import { codecByName } from '../../ipc/codecs/index.js';
-import { connectTcpLocal } from '../../ipc/transports/tcp.js';
+import { connectTcpLocal, joinSettings } from '../../ipc/transports/tcp.js';
 import { importEngineModule } from '../../server/cli/app-engine.js';
 import { within } from '../../process/within.js';
 import type { FromGroup, GroupHello, GroupJoin, ToGroup } from '../../contract/groups.js';
@@ -35,12 +34,7 @@ async function join(j: GroupJoin, spawnId: string | undefined): Promise<void> {
   }
   for (const h of j.handlers) engine.handle(h, exported.get(h)!);
   const hello: GroupHello = { type: 'hello', role: 'group', group: j.group, pid: process.pid, ...(spawnId ? { spawnId } : {}) };
-  const link = await connectTcpLocal(
-    { host: j.host, port: j.port, secret: Buffer.from(j.secret, 'base64'), ttlSeconds: j.ttlSeconds, nonceCacheSize: j.nonceCacheSize, maxPayloadBytes: j.maxPayloadBytes, codec: codecByName(j.codec) },
-    hello,
-    `group:${j.group}:${process.pid}`,
-    logger,
-  );
+  const link = await connectTcpLocal(joinSettings(j), hello, `group:${j.group}:${process.pid}`, logger);
   let stopping = false;
   stop = (timeout, code) => {
     if (stopping) return;

@@ -16,6 +16,8 @@ import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
 import type { GroupSpec, GroupStatus, TcpLocalSpec } from '../../contract/groups.js';
 import { GroupSupervisor } from './groups/supervisor.js';
+import { LocalHub } from './hub.js';
+import type { ListenerStats } from '../../ipc/transports/tcp.js';
 import { tcpLocalSpec } from '../../server/config/groups.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
@@ -70,6 +72,8 @@ export class Server extends EventEmitter<ServerEvents> {
   private supervisor: WebSupervisor | undefined;
   private bound: BoundAddress | undefined;
   private groupSupervisor: GroupSupervisor | undefined;
+  /** The tcp_local endpoint (process groups, and web processes when `executionIpc.web`). */
+  private hub: LocalHub | undefined;
   /** Throttles health updates to the web processes while group counts change. */
   private groupStatusTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
@@ -171,6 +175,7 @@ export class Server extends EventEmitter<ServerEvents> {
           engine: this.engine,
           logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
           ...(this.groupSupervisor ? { groups: () => this.groupStatus } : {}),
+          ...(this.hub && this.parts.tcp?.web ? { hub: this.hub } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));
@@ -263,15 +268,21 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Starts the process groups (before any web process, so a grouped route is served from the first request). */
   private async startGroups(): Promise<void> {
     const groups = this.parts.groups ?? [];
+    const tcp = this.parts.tcp ?? tcpLocalSpec();
+    if (groups.length === 0 && !(tcp.web && this.isSubprocessMode)) return;
+    const logger = pino({ name: `${this.name}.tcp_local`, level: pinoLevel(this.config.uvicorn.logLevel) });
+    this.hub = new LocalHub(tcp, this.ipcConfig.codec, logger);
+    await this.hub.start();
     if (groups.length === 0) return;
     this.groupSupervisor = new GroupSupervisor({
       groups,
-      tcp: this.parts.tcp ?? tcpLocalSpec(),
-      codec: this.ipcConfig.codec,
+      hub: this.hub,
+      connectFile: tcp.connectFile,
       engine: this.engine,
       policy: this.config,
       logger: pino({ name: `${this.name}.groups`, level: pinoLevel(this.config.uvicorn.logLevel) }),
       onChange: () => {
+        if (this.state === 'stopping' || this.state === 'stopped') return;
         this.groupStatusTimer ??= setTimeout(() => {
           this.groupStatusTimer = undefined;
           this.supervisor?.refresh();
@@ -285,6 +296,7 @@ export class Server extends EventEmitter<ServerEvents> {
     clearTimeout(this.groupStatusTimer);
     this.groupStatusTimer = undefined;
     await this.groupSupervisor?.stop(timeout);
+    await this.hub?.close();
     clearTimeout(this.groupStatusTimer);
     this.groupStatusTimer = undefined;
   }
@@ -292,6 +304,11 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Process groups, per group and per process: state, pending, served, restarts. Empty without groups. */
   get groupStatus(): GroupStatus[] {
     return this.groupSupervisor?.status() ?? [];
+  }
+
+  /** The tcp_local transport's counters (accepted frames, refusals by reason, peers dropped); undefined when it is not used. */
+  get tcpLocalStats(): ListenerStats | undefined {
+    return this.hub?.stats;
   }
 
   /** @internal The process groups' supervisor (tests, stats). */

@@ -11,6 +11,7 @@ import { formatSeconds } from './format.js';
 import { failedHealth } from './health.js';
 import { SubprocessManager, type ExitInfo } from './subprocess.js';
 import type { FromWeb, SupervisorStatus } from '../../contract/control.js';
+import type { LocalHub } from './hub.js';
 
 export interface SupervisorOptions {
   name: string;
@@ -19,6 +20,8 @@ export interface SupervisorOptions {
   logger: Logger;
   /** Process groups' status, reported with the web processes'. */
   groups?: () => SupervisorStatus['groups'];
+  /** Web processes reach the engine over this tcp_local endpoint instead of their pipe. */
+  hub?: LocalHub;
 }
 
 export type SupervisorEvents = {
@@ -141,7 +144,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private async spawn(slot: number, takeSlot: boolean): Promise<Worker> {
     const spec = { ...this.options.spec, api: { ...this.api, port: this.listenPort } };
     const replyTo = `${this.options.name}.w${slot}.g${++this.generation}`;
-    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status });
+    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status, ...(this.options.hub ? { hub: this.options.hub } : {}) });
     const worker: Worker = { slot, manager, startedAt: performance.now(), recycling: false };
     this.all.add(worker);
     if (takeSlot) this.current[slot] = worker;

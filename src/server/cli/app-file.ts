@@ -295,6 +295,8 @@ function tcpOf(x: RuntimeData['platform']['execution_ipc']): TcpLocalSpec {
     secretFile: x.secret_file ?? null,
     allowRemote: x.allow_remote ?? false,
     connectFile: x.connect_file ?? null,
+    // transport: tcp_local is the user's choice for the web processes as well.
+    web: x.transport === 'tcp_local',
   };
 }
 

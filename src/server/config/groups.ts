@@ -29,6 +29,8 @@ export const executionIpcOptionsSchema = z.strictObject({
   secretFile: z.string({ error: 'a path to a file holding the secret, or null' }).min(1).nullable().default(null),
   allowRemote: z.boolean({ error: 'true or false' }).default(false),
   connectFile: z.string({ error: 'a path, or null' }).min(1).nullable().default(null),
+  /** true: the web processes use tcp_local as well (default: their inherited pipe, the faster path for a child). */
+  web: z.boolean({ error: 'true or false' }).default(false),
 });
 export type ExecutionIpcOptions = z.input<typeof executionIpcOptionsSchema>;
 
@@ -53,5 +55,5 @@ export function groupSpec(name: string, options: GroupOptions): GroupSpec {
 
 export function tcpLocalSpec(options: ExecutionIpcOptions = {}): TcpLocalSpec {
   const o = parseWith(executionIpcOptionsSchema, options, 'executionIpc');
-  return { host: o.bindHost, port: o.bindPort, ttlSeconds: o.ttlSeconds, nonceCacheSize: o.nonceCacheSize, maxPayloadBytes: o.maxPayloadBytes, secretFile: o.secretFile, allowRemote: o.allowRemote, connectFile: o.connectFile };
+  return { host: o.bindHost, port: o.bindPort, ttlSeconds: o.ttlSeconds, nonceCacheSize: o.nonceCacheSize, maxPayloadBytes: o.maxPayloadBytes, secretFile: o.secretFile, allowRemote: o.allowRemote, connectFile: o.connectFile, web: o.web };
 }

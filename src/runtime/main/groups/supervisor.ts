@@ -4,13 +4,12 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { FromGroup, GroupHello, GroupJoin, GroupProcessState, GroupSpec, GroupStatus, TcpLocalSpec, ToGroup } from '../../../contract/groups.js';
+import type { FromGroup, GroupHello, GroupJoin, GroupProcessState, GroupProcessStatus, GroupSpec, GroupStatus, ToGroup } from '../../../contract/groups.js';
 import type { Engine } from '../../../engine/engine.js';
 import { StateError } from '../../../errors/index.js';
-import { codecByName } from '../../../ipc/codecs/index.js';
-import { generateSecret, loadSecretSync } from '../../../ipc/signing.js';
 import type { PipeLink } from '../../../ipc/transports/pipe.js';
-import { TcpLocalListener, type ListenerStats } from '../../../ipc/transports/tcp.js';
+import type { ListenerStats } from '../../../ipc/transports/tcp.js';
+import type { LocalHub } from '../hub.js';
 import { stopChild } from '../../../process/stop-child.js';
 import { decideRestart, type RestartPolicy } from '../backoff.js';
 import { formatSeconds } from '../format.js';
@@ -24,8 +23,10 @@ const START_TIMEOUT_S = 30;
 
 export interface GroupSupervisorOptions {
   groups: readonly GroupSpec[];
-  tcp: TcpLocalSpec;
-  codec: string;
+  /** The started tcp_local endpoint the group processes connect to. */
+  hub: LocalHub;
+  /** Write the join data here (mode 0600) for processes started by hand. */
+  connectFile: string | null;
   engine: Engine;
   policy: RestartPolicy;
   logger: Logger;
@@ -57,7 +58,6 @@ interface Slot {
  */
 export class GroupSupervisor {
   readonly router: GroupRouter;
-  private listener: TcpLocalListener | undefined;
   private readonly slots: Slot[] = [];
   private readonly external = new Map<Member, number>();
   /** What each group's processes are told to join (the secret included): kept for restarts. */
@@ -77,37 +77,26 @@ export class GroupSupervisor {
   }
 
   get address(): { host: string; port: number } | undefined {
-    return this.listener?.address;
+    return this.options.hub.address;
   }
 
   get transportStats(): ListenerStats | undefined {
-    return this.listener?.stats;
+    return this.options.hub.stats;
   }
 
   /** Listens, starts every process, and resolves once all are ready; the engine relays grouped handlers from then on. */
   async start(): Promise<void> {
-    const t = this.options.tcp;
-    const secret = t.secretFile ? loadSecretSync(t.secretFile) : generateSecret();
-    this.listener = new TcpLocalListener(
-      { host: t.host, port: t.port, secret, ttlSeconds: t.ttlSeconds, nonceCacheSize: t.nonceCacheSize, maxPayloadBytes: t.maxPayloadBytes, codec: codecByName(this.options.codec), allowRemote: t.allowRemote },
-      (link, hello) => this.onPeer(link, hello as Partial<GroupHello>),
-      this.options.logger,
-    );
-    const { host, port } = await this.listener.listen();
+    this.options.hub.accept('group', (link, hello) => this.onPeer(link, hello as Partial<GroupHello>));
     this.options.engine.useRelay(this.router);
     const joins = this.joins;
-    for (const g of this.options.groups) joins.set(g.name, this.joinOf(g, host, port, secret));
-    if (t.connectFile) {
-      this.connectFile = t.connectFile;
+    const tcp = this.options.hub.join();
+    for (const g of this.options.groups) joins.set(g.name, { ...tcp, group: g.name, module: g.module, handlers: g.handlers });
+    if (this.options.connectFile) {
+      this.connectFile = this.options.connectFile;
       const groups = Object.fromEntries([...joins].map(([name, j]) => [name, { ...j, group: undefined }]));
-      writeFileSync(t.connectFile, JSON.stringify({ groups }), { mode: 0o600 });
+      writeFileSync(this.connectFile, JSON.stringify({ groups }), { mode: 0o600 });
     }
     await Promise.all(this.slots.map((s) => this.spawn(s, joins.get(s.group.name)!)));
-  }
-
-  private joinOf(g: GroupSpec, host: string, port: number, secret: Buffer): GroupJoin {
-    const t = this.options.tcp;
-    return { group: g.name, module: g.module, handlers: g.handlers, codec: this.options.codec, host, port, ttlSeconds: t.ttlSeconds, nonceCacheSize: t.nonceCacheSize, maxPayloadBytes: t.maxPayloadBytes, secret: secret.toString('base64') };
   }
 
   /** Starts the slot's process; resolves once it connected and said hello. */
@@ -214,10 +203,10 @@ export class GroupSupervisor {
     return this.options.groups.map((g) => {
       const slots = this.slots.filter((s) => s.group === g);
       const members = this.router.readyMembers(g.name);
-      const processes = slots.map((s) => ({ slot: s.index, pid: s.child?.pid, state: s.state, pending: s.member?.pending ?? 0, served: s.member?.served ?? 0, restarts: s.restarts }));
+      const processes: GroupProcessStatus[] = slots.map((s) => ({ slot: s.index, pid: s.child?.pid, state: s.state, pending: s.member?.pending ?? 0, served: s.member?.served ?? 0, restarts: s.restarts }));
       for (const m of members) {
         const pid = this.external.get(m);
-        if (pid !== undefined) processes.push({ slot: 'external' as unknown as number, pid, state: 'ready', pending: m.pending, served: m.served, restarts: 0 });
+        if (pid !== undefined) processes.push({ slot: 'external', pid, state: 'ready', pending: m.pending, served: m.served, restarts: 0 });
       }
       const ready = processes.filter((p) => p.state === 'ready').length;
       const state = ready === 0 && slots.some((s) => s.state === 'failed') ? 'failed' : ready >= g.processes ? 'ok' : 'degraded';
@@ -240,7 +229,6 @@ export class GroupSupervisor {
         await stopChild(child, s.exited, timeout * 1000 + 500);
       }),
     );
-    await this.listener?.close();
     if (this.connectFile) rmSync(this.connectFile, { force: true });
   }
 }
