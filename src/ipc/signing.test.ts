@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +84,25 @@ test('canonical bytes are length-prefixed: moving a byte between fields changes 
   const p = Buffer.from('z');
   assert.notDeepEqual(signatureOf(secret, 'request', 'ab', 1, 'c', p), signatureOf(secret, 'request', 'a', 1, 'bc', p));
   assert.notDeepEqual(signatureOf(secret, 'request', 'a', 1, 'n', Buffer.from('zz')), signatureOf(secret, 'request', 'az', 1, 'n', p));
+});
+
+test('property: the signature is HMAC-SHA256 (createHmac) of the canonical bytes, for any key length', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), fc.double({ noNaN: true }), fc.string({ maxLength: 20 }), fc.uint8Array({ maxLength: 200 }), (key, kind, id, ts, nonce, payload) => {
+      const k = Buffer.from(key);
+      const head: Buffer[] = [Buffer.from([1])];
+      for (const f of [kind, id, nonce]) {
+        const b = Buffer.from(f);
+        head.push(Buffer.from([b.length >> 8, b.length & 0xff]), b);
+      }
+      const tail = Buffer.alloc(12);
+      tail.writeDoubleBE(ts, 0);
+      tail.writeUInt32BE(payload.length, 8);
+      const expected = createHmac('sha256', k).update(Buffer.concat([...head, tail])).update(payload).digest();
+      assert.deepEqual(signatureOf(k, kind, id, ts, nonce, payload), expected);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('secrets: generated at 32 bytes; loaded from hex, base64 or raw files; short files refused without echoing the content', async () => {

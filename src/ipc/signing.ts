@@ -107,6 +107,10 @@ function parseSecret(raw: Buffer, path: string): Buffer {
 
 /** The HMAC-SHA256 of the canonical bytes (see the top of this file). Throws for a kind, id or nonce over 65535 bytes. */
 export function signatureOf(secret: Buffer, kind: string, id: string, ts: number, nonce: string, payload: Uint8Array): Buffer {
+  return createHmac('sha256', secret).update(canonicalHead(kind, id, ts, nonce, payload.length)).update(payload).digest();
+}
+
+function canonicalHead(kind: string, id: string, ts: number, nonce: string, payloadLength: number): Buffer {
   const kindBytes = Buffer.byteLength(kind);
   const idBytes = Buffer.byteLength(id);
   const nonceBytes = Buffer.byteLength(nonce);
@@ -121,8 +125,8 @@ export function signatureOf(secret: Buffer, kind: string, id: string, ts: number
   at = head.writeUInt16BE(nonceBytes, at);
   at += head.write(nonce, at);
   at = head.writeDoubleBE(ts, at);
-  head.writeUInt32BE(payload.length, at);
-  return createHmac('sha256', secret).update(head).update(payload).digest();
+  head.writeUInt32BE(payloadLength, at);
+  return head;
 }
 
 /**
@@ -152,8 +156,15 @@ export class Verifier {
   private readonly kinds: ReadonlySet<string>;
   private readonly ttlMs: number;
   private readonly now: () => number;
-  /** nonce -> ts, in acceptance order (a Map iterates in insertion order: the first is the oldest). */
-  private readonly seen = new Map<string, number>();
+  /**
+   * The replay cache: a set for lookups, and a ring of (nonce, ts) in acceptance order for
+   * eviction, oldest first. (A Map's own insertion order would do, but finding the oldest
+   * entry of a Map after many deletions at its front walks over their holes each time.)
+   */
+  private readonly seen = new Set<string>();
+  private readonly ringNonce: (string | undefined)[] = [];
+  private readonly ringTs: number[] = [];
+  private head = 0;
 
   constructor(private readonly options: VerifierOptions) {
     this.kinds = new Set(options.kinds);
@@ -197,17 +208,24 @@ export class Verifier {
     if (!timingSafeEqual(given, signatureOf(this.options.secret, kind, id, ts, nonce, payload))) return refuse('bad_signature', 'signature does not match');
     this.forgetExpired(now);
     if (this.seen.has(nonce)) return refuse('replay', 'nonce already seen');
-    this.seen.set(nonce, ts);
-    if (this.seen.size > this.options.nonceCacheSize) this.seen.delete(this.seen.keys().next().value as string);
+    if (this.seen.size >= this.options.nonceCacheSize) this.forgetOldest();
+    const cap = this.options.nonceCacheSize;
+    const at = (this.head + this.seen.size) % cap;
+    this.ringNonce[at] = nonce;
+    this.ringTs[at] = ts;
+    this.seen.add(nonce);
     return { ok: true };
   }
 
-  /** Drops nonces whose ts is past the TTL: a replay of them is refused as stale anyway. */
+  private forgetOldest(): void {
+    this.seen.delete(this.ringNonce[this.head]!);
+    this.ringNonce[this.head] = undefined;
+    this.head = (this.head + 1) % this.options.nonceCacheSize;
+  }
+
+  /** Drops nonces whose ts is past the TTL (oldest first): a replay of them is refused as stale anyway. */
   private forgetExpired(now: number): void {
-    for (const [n, ts] of this.seen) {
-      if (now - ts <= this.ttlMs) return;
-      this.seen.delete(n);
-    }
+    while (this.seen.size > 0 && now - this.ringTs[this.head]! > this.ttlMs) this.forgetOldest();
   }
 }
 
