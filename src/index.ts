@@ -32,3 +32,7 @@ export {
 export { AppBuilder, App, ToolsConfigurer, Plugin, EXIT, LOG_LEVELS } from './app/index.js';
 export type { AppIO, Tool, ToolContext, ToolOption, ToolArgument, ToolResult, CmdOptions, HandledSignal, Logger, LogLevel } from './app/index.js';
 export { ServerPlugin, type ServerPluginOptions } from './server/plugin.js';
+// Process groups and the signed tcp_local transport (issue 9).
+export type { GroupOptions, ExecutionIpcOptions } from './server/config/groups.js';
+export type { GroupStatus, GroupProcessStatus } from './contract/groups.js';
+export { Signer, Verifier, generateSecret, loadSecret, type RefusalReason, type VerifyResult } from './ipc/signing.js';
