@@ -18,7 +18,6 @@ import type { GroupSpec, GroupStatus, TcpLocalSpec } from '../../contract/groups
 import { GroupSupervisor } from './groups/supervisor.js';
 import { LocalHub } from './hub.js';
 import type { ListenerStats } from '../../ipc/transports/tcp.js';
-import { tcpLocalSpec } from '../../server/config/groups.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -268,8 +267,9 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Starts the process groups (before any web process, so a grouped route is served from the first request). */
   private async startGroups(): Promise<void> {
     const groups = this.parts.groups ?? [];
-    const tcp = this.parts.tcp ?? tcpLocalSpec();
-    if (groups.length === 0 && !(tcp.web && this.isSubprocessMode)) return;
+    // The builder fills in tcp_local's settings (defaults included) whenever there is a group.
+    const tcp = this.parts.tcp;
+    if (!tcp || (groups.length === 0 && !(tcp.web && this.isSubprocessMode))) return;
     const logger = pino({ name: `${this.name}.tcp_local`, level: pinoLevel(this.config.uvicorn.logLevel) });
     this.hub = new LocalHub(tcp, this.ipcConfig.codec, logger);
     await this.hub.start();

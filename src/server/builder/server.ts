@@ -146,7 +146,7 @@ export class ServerBuilder {
       middleware: [...s.middleware],
       cors: s.cors,
       groups: [...(s.groups ?? [])],
-      tcp: s.tcp,
+      tcp: s.tcp ?? tcpLocalSpec(),
     });
   }
 }

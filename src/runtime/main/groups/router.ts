@@ -19,7 +19,8 @@ interface Relayed {
   id: string;
   origin: Link;
   originId: string;
-  request: Envelope;
+  /** Kept only while the request may be tried again (retry > 0). */
+  request: Envelope | undefined;
   member: Member;
   group: string;
   retries: number;
@@ -105,7 +106,9 @@ export class GroupRouter implements EngineRelay {
     }
     r.member = best;
     best.pending++;
-    best.link.send(withId(r.request, r.id));
+    best.link.send(withId(r.request!, r.id));
+    // Its bytes are not needed again unless it may be tried again elsewhere.
+    if (r.retries === 0) r.request = undefined;
     return true;
   }
 
