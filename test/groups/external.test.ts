@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ServerBuilder, Queue, type Server } from '../../src/index.js';
+import { ServerBuilder, type Server } from '../../src/index.js';
+import { withEchoGroup } from './fixtures/server.js';
 import { guardLeaks, waitFor, json } from '../helpers.js';
 import { spawnScript, type Spawned } from '../proc.js';
 
@@ -23,15 +24,7 @@ const dir = guardLeaks({
 const connectFile = join(dir, 'connect.json');
 
 before(async () => {
-  server = new ServerBuilder('external')
-    .withPort(0)
-    .withExecutionIpc({ connectFile })
-    .withProcessGroup('cpu', { module: new URL('./fixtures/handlers.ts', import.meta.url), processes: 1, handlers: ['echo'] })
-    .routes.withForward('/echo', { methods: ['POST'], handler: 'echo' })
-    .done()
-    .subprocess.withIpc(new Queue(), new Queue())
-    .done()
-    .build();
+  server = withEchoGroup(new ServerBuilder('external').withPort(0).withExecutionIpc({ connectFile }), 'cpu');
   base = (await server.listen()).url;
 });
 

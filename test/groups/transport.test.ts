@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ServerBuilder, Queue, type Server } from '../../src/index.js';
+import { ServerBuilder, type Server } from '../../src/index.js';
+import { withEchoGroup } from './fixtures/server.js';
 import { encodeFrame } from '../../src/ipc/frame.js';
 import { jsonCodec } from '../../src/ipc/codecs/index.js';
 import { generateSecret, Signer, Verifier, type RefusalReason } from '../../src/ipc/signing.js';
@@ -19,7 +20,6 @@ import { SignedFrameGuard } from '../../src/ipc/transports/sealed.js';
 import type { Envelope } from '../../src/contract/envelope.js';
 import { childPids, guardLeaks, waitFor, json } from '../helpers.js';
 
-const HANDLERS = new URL('./fixtures/handlers.ts', import.meta.url);
 const MAX = 64 * 1024;
 const secret = generateSecret();
 let server: Server;
@@ -29,15 +29,10 @@ const dir = guardLeaks({ tmp: 'tcp-local-', cleanup: () => server?.stop(5) });
 before(async () => {
   const secretFile = join(dir, 'secret');
   writeFileSync(secretFile, secret.toString('hex'), { mode: 0o600 });
-  server = new ServerBuilder('tcp-local')
+  const builder = new ServerBuilder('tcp-local')
     .withConfig({ port: 0, maxRestarts: 1, restartDelay: 0.1, responseTimeout: 20 })
-    .withExecutionIpc({ secretFile, maxPayloadBytes: MAX })
-    .withProcessGroup('solo', { module: HANDLERS, processes: 1, handlers: ['echo'] })
-    .routes.withForward('/echo', { methods: ['POST'], handler: 'echo' })
-    .done()
-    .subprocess.withIpc(new Queue(), new Queue())
-    .done()
-    .build();
+    .withExecutionIpc({ secretFile, maxPayloadBytes: MAX });
+  server = withEchoGroup(builder, 'solo');
   base = (await server.listen()).url;
 });
 
