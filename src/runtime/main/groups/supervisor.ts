@@ -84,7 +84,7 @@ export class GroupSupervisor {
     return this.options.hub.stats;
   }
 
-  /** Listens, starts every process, and resolves once all are ready; the engine relays grouped handlers from then on. */
+  /** Starts every process and resolves once all are ready (connected to the hub); the engine relays grouped handlers from then on. */
   async start(): Promise<void> {
     this.options.hub.accept('group', (link, hello) => this.onPeer(link, hello as Partial<GroupHello>));
     this.options.engine.useRelay(this.router);
@@ -94,7 +94,9 @@ export class GroupSupervisor {
     if (this.options.connectFile) {
       this.connectFile = this.options.connectFile;
       const groups = Object.fromEntries([...joins].map(([name, j]) => [name, { ...j, group: undefined }]));
-      writeFileSync(this.connectFile, JSON.stringify({ groups }), { mode: 0o600 });
+      // Created afresh: writing over an existing file would keep its permissions, however open.
+      rmSync(this.connectFile, { force: true });
+      writeFileSync(this.connectFile, JSON.stringify({ groups }), { mode: 0o600, flag: 'wx' });
     }
     await Promise.all(this.slots.map((s) => this.spawn(s, joins.get(s.group.name)!)));
   }
