@@ -2,7 +2,7 @@
  * `npm run bench`: appinfra against the baselines a user compares it with, in one run.
  *
  *   npm run bench [-- --quick] [-- --seconds 3 --rounds 3 --warmup 1 --cold 10 --kills 5
- *                  --floor-seconds 1 --servers plain,bridge,... --no-cold]
+ *                  --floor-seconds 1 --servers plain,bridge,... --no-cold --groups]
  *   (each flag also as an environment variable: BENCH_SECONDS, BENCH_ROUNDS, ...)
  *
  * `npm run bench` builds first (dist/ and this runner into dist-bench/) and runs built
@@ -45,6 +45,8 @@
  *
  * Last, the demo's cell (--demo-tokens N tokens per stream, --no-demo to skip): tokens/s at
  * 16 concurrent streams with continuous batching vs each completion alone (bench/lib/demo-tokens.ts).
+ * --groups: also the process-group section (bench/lib/groups.ts): tcp_local (signed) against
+ * pipe for echo at 1 and 64 connections, and a CPU-bound handler with 1 vs 2 group processes.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -60,6 +62,7 @@ import { summariseCell, targets, type CellSpec, type Measured, type Result } fro
 import { SPECS, startServer, stopServer, verify, type Running } from './lib/servers.js';
 import { median, round1, round3 } from './lib/stats.js';
 import { writeScripts, wrk, wrkVersion } from './lib/wrk.js';
+import { groupsBench, groupsMarkdown, type GroupsResult } from './lib/groups.js';
 
 const CHUNKS = 16;
 /** The echo body: ~100 bytes of JSON. */
@@ -72,7 +75,7 @@ const CELLS: CellSpec[] = [
 ];
 const FLOOR = fileURLToPath(new URL('../bench/servers/floor.mjs', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../bench/results/', import.meta.url));
-const USAGE = 'usage: npm run bench [-- --quick] [-- --seconds 3 --rounds 3 --warmup 1 --cold 10 --kills 5 --floor-seconds 1 --servers plain,bridge,... --no-cold --demo-tokens 128 --no-demo]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --seconds 3 --rounds 3 --warmup 1 --cold 10 --kills 5 --floor-seconds 1 --servers plain,bridge,... --no-cold --demo-tokens 128 --no-demo --groups]';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -99,6 +102,7 @@ const wanted = option('servers', SPECS.map((s) => s.key).join(','), SPECS.map((s
 const unknown = wanted.filter((k) => !SPECS.some((s) => s.key === k));
 if (unknown.length > 0 || !(floorSeconds > 0)) throw new Error(`unknown server(s) ${unknown.join(', ')} or bad --floor-seconds; servers: ${SPECS.map((s) => s.key).join(', ')}\n${USAGE}`);
 const specs = SPECS.filter((s) => wanted.includes(s.key));
+const withGroups = argv.includes('--groups') || process.env.BENCH_GROUPS === '1';
 const env = { BENCH_SSE_CHUNKS: String(CHUNKS) };
 const log = (s: string): boolean => process.stderr.write(s);
 
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
   const runs = new Map<string, Map<string, Measured[]>>(CELLS.map((c) => [c.key, new Map()]));
   const floors: { n: number; p50Us: number; p99Us: number }[] = [];
   let cold: Result['coldStart'];
+  let groups: GroupsResult | undefined;
   try {
     log(`bench: ${specs.length} servers x ${CELLS.length} cells x ${rounds} round(s) x ${seconds} s, about ${Math.ceil((specs.length * CELLS.length * rounds * (seconds + 0.2) + specs.length * 2 * warmup) / 60)} min of load${coldN ? `, then cold start x ${coldN}` : ''}\n`);
     for (const spec of specs) running.push(await startServer(spec, env));
@@ -160,6 +165,12 @@ async function main(): Promise<void> {
           log(`  ${cell.key.padEnd(9)} ${r.spec.key.padEnd(15)} ${rate.padStart(16)}  p50 ${w.p50} µs  p99 ${w.p99} µs  cores: ${cpu}, all ${used.machine}${w.errors ? `  ${w.errors} ERRORS` : ''}\n`);
         }
       }
+    }
+    if (withGroups) {
+      log('process groups and tcp_local:\n');
+      const g = await groupsBench({ seconds, rounds, post: lua.post, body: BODY, chunks: CHUNKS, env, log });
+      groups = g.result;
+      leaked.push(...g.leaked);
     }
   } finally {
     for (const r of running) leaked.push(...(await stopServer(r)));
@@ -220,7 +231,7 @@ async function main(): Promise<void> {
     ...(cold ? { coldStart: cold } : {}),
     ...(demo ? { demoTokens: demo } : {}),
   };
-  const result: Result = { ...base, targets: targets(base) };
+  const result: Result & { groups?: GroupsResult } = { ...base, targets: targets(base), ...(groups ? { groups } : {}) };
 
   console.log(`\n${markdown(result)}`);
   if (demo) {
@@ -228,6 +239,7 @@ async function main(): Promise<void> {
     console.log('| continuous batching | each alone | gain |\n|---|---|---|');
     console.log(`| ${demo.batchedTokensPerSec} tokens/s | ${demo.unbatchedTokensPerSec} tokens/s | ${demo.gain}x |`);
   }
+  if (groups) console.log(`\n${groupsMarkdown(groups)}`);
   mkdirSync(RESULTS, { recursive: true });
   const text = `${JSON.stringify(result, null, 2)}\n`;
   const stamp = result.date.replace(/[:.]/g, '-');

@@ -37,3 +37,7 @@ export { ServerPlugin, type ServerPluginOptions } from './server/plugin.js';
 export { TokenBuckets, type RateLimitStore, type BucketRule, type TakeResult } from './ingress/buckets.js';
 export type { CallbackInput } from './server/builder/server.js';
 export type { LifecycleContext } from './runtime/web/lifecycle.js';
+// Process groups and the signed tcp_local transport (issue 9).
+export type { GroupOptions, ExecutionIpcOptions } from './server/config/groups.js';
+export type { GroupStatus, GroupProcessStatus } from './contract/groups.js';
+export { Signer, Verifier, generateSecret, loadSecret, type RefusalReason, type VerifyResult } from './ipc/signing.js';

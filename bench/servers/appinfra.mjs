@@ -4,13 +4,15 @@
 //   --mode subprocess      subprocess mode, forward routes; the engine is this process, the
 //                          web process its child; --codec json|msgpack|v8; --restart-now:
 //                          a crashed web process is restarted at once, without limit (the
-//                          kill -9 measurement; the default waits 1 s)
+//                          kill -9 measurement; the default waits 1 s); --transport tcp_local:
+//                          the web process reaches the engine over signed loopback TCP
+//                          instead of its pipe
 //   --rate-limit           a rate limit nobody reaches (the limiter's cost)
 import { parseArgs } from 'node:util';
 import { Queue, ServerBuilder } from '../../dist/index.js';
 import { HOST, PORT, chunks, echo, event, onStop, ready, sseResponse } from './shared.mjs';
 
-const { values } = parseArgs({ options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false }, 'rate-limit': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false }, 'rate-limit': { type: 'boolean', default: false }, transport: { type: 'string', default: 'pipe' } } });
 const mode = values.mode;
 if (!['direct-inline', 'direct-forward', 'subprocess'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward or subprocess, not ${mode}`);
 
@@ -33,6 +35,7 @@ if (mode === 'subprocess') {
   const sub = builder.subprocess.withIpc(new Queue(), new Queue()).withCodec(values.codec);
   if (values['restart-now']) sub.withAutoRestart(true, 0, 0);
   builder = sub.done();
+  if (values.transport === 'tcp_local') builder = builder.withExecutionIpc({ web: true });
 }
 const server = builder.build();
 server.engine.handle('echo', (req) => echo(req.body));

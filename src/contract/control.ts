@@ -1,9 +1,11 @@
 import type { WebSpec } from './web-spec.js';
 import type { BucketRule, TakeResult } from './rate.js';
+import type { GroupStatus, TcpJoin } from './groups.js';
 
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =
-  | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus }
+  /** With `tcp`, the web process reaches the engine over the signed tcp_local transport instead of its pipe. */
+  | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus; tcp?: TcpJoin }
   | { type: 'status'; supervisor: SupervisorStatus }
   | { type: 'drain'; timeout: number }
   /** The answers to a web process's `rate` takes, in its order: the buckets live in the main process, shared by every worker. */
@@ -40,6 +42,8 @@ export interface SupervisorStatus {
   configured: number;
   /** True once the supervisor gave up restarting a web process (restarts used up). */
   failed: boolean;
+  /** Process groups, per group and per process (absent without groups). */
+  groups?: GroupStatus[];
 }
 
 /** The data link is the child's fd 4; fd 3 is Node's IPC channel (control). */
@@ -47,7 +51,7 @@ export const DATA_FD = 4;
 
 /** The supervisor's part of a `/_health` body: the same fields whichever process answers. */
 export function supervisorHealth(s: SupervisorStatus): Record<string, unknown> {
-  return { restarts: s.restarts, workers: s.workers, workersConfigured: s.configured, ...(s.failed ? { failed: true } : {}) };
+  return { restarts: s.restarts, workers: s.workers, workersConfigured: s.configured, ...(s.failed ? { failed: true } : {}), ...(s.groups ? { groups: s.groups } : {}) };
 }
 
 /** A `/_health` answer: status and JSON body. */

@@ -28,6 +28,19 @@ export interface EngineStats {
 const FIGURES_MS = 200;
 
 /**
+ * Takes the requests for some routes to other processes (process groups). The engine
+ * hands it those requests, the cancels and credits of requests it holds, and the loss of
+ * a web process's link; it answers over the link the request came from.
+ */
+export interface EngineRelay {
+  serves(route: string): boolean;
+  request(link: Link, e: Envelope): void;
+  /** A cancel or credit for a request the engine does not hold itself. */
+  control(link: Link, e: Envelope): void;
+  linkClosed(link: Link): void;
+}
+
+/**
  * The main process's side: takes requests from every web process link, hands them to
  * a registered handler or to the user's request queue, and routes each reply back over
  * the link its request came from (seed-000 `reply_to`).
@@ -41,6 +54,7 @@ export class Engine {
   private readonly links = new Set<Link>();
   /** The one timer that sends handler figures to the web processes a moment after activity. */
   private figuresTimer: NodeJS.Timeout | undefined;
+  private relay: EngineRelay | undefined;
   readonly stats: EngineStats = { received: 0, completed: 0, failed: 0, cancelled: 0, lostWithLink: 0, dropped: 0 };
 
   /** Where unexpected handler failures are logged, with their stack (the client sees a generic 500). */
@@ -96,13 +110,18 @@ export class Engine {
     return this;
   }
 
+  /** Routes the relay serves go on to other processes (process groups) instead of a handler here. */
+  useRelay(relay: EngineRelay): void {
+    this.relay = relay;
+  }
+
   /** Names of the registered handlers (for the route table and config checks). */
   get handlerNames(): string[] {
     return [...new Set([...this.handlers.keys(), ...this.lanes.keys()])];
   }
 
   hasHandler(name: string): boolean {
-    return this.handlers.has(name) || this.lanes.has(name) || !!this.fallback || !!this.requestQ;
+    return this.handlers.has(name) || this.lanes.has(name) || !!this.relay?.serves(name) || !!this.fallback || !!this.requestQ;
   }
 
   /**
@@ -138,6 +157,7 @@ export class Engine {
         clearTimeout(this.figuresTimer);
         this.figuresTimer = undefined;
       }
+      this.relay?.linkClosed(link);
       let lost = 0;
       for (const p of [...this.pending.values()]) {
         if (p.link === link) {
@@ -213,19 +233,21 @@ export class Engine {
   private onEnvelope(link: Link, e: Envelope): void {
     switch (e.kind) {
       case 'request':
-        this.onRequest(link, e);
+        if (this.relay && e.route !== undefined && this.relay.serves(e.route)) this.relay.request(link, e);
+        else this.onRequest(link, e);
         return;
       case 'cancel': {
         const p = this.pending.get(e.id);
         if (p && p.link === link) {
           this.stats.cancelled++;
           p.abort('cancelled by the web process');
-        }
+        } else this.relay?.control(link, e);
         return;
       }
       case 'credit': {
         const p = this.pending.get(e.id);
         if (p && p.link === link) p.grant(e.window ?? 0);
+        else this.relay?.control(link, e);
         return;
       }
       default:

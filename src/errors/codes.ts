@@ -28,6 +28,8 @@ export const CODES = {
   APPINFRA_ERR_CLIENT_GONE: { status: 499, message: 'The client closed the request' },
   APPINFRA_ERR_ENCODE: { status: 500, message: 'A value cannot be sent to the other process' },
   APPINFRA_ERR_DECODE: { status: 500, message: 'A value received from the other process cannot be decoded' },
+  APPINFRA_ERR_GROUP_LOST: { status: 502, message: 'The process group process serving this request exited' },
+  APPINFRA_ERR_GROUP_UNAVAILABLE: { status: 503, message: 'The process group has no ready process' },
   APPINFRA_ERR_QUEUE_EMPTY: { status: 500, message: 'Queue is empty' },
   APPINFRA_ERR_QUEUE_CLOSED: { status: 500, message: 'Queue is closed' },
   // Engine handlers: the default code of an EngineError, and the engine's own refusals.

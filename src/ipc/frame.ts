@@ -16,7 +16,8 @@ import { HEADER_BYTES } from './framing.js';
  * or an SSE event unparsed: the engine encodes a reply once, and nobody decodes it again
  * unless a route module asks for the value.
  */
-const KINDS: readonly EnvelopeKind[] = ['request', 'response', 'error', 'chunk', 'end', 'cancel', 'credit', 'control'];
+export const FRAME_KINDS: readonly EnvelopeKind[] = ['request', 'response', 'error', 'chunk', 'end', 'cancel', 'credit', 'control'];
+const KINDS = FRAME_KINDS;
 const KIND_CODE = new Map(KINDS.map((k, i) => [k, i]));
 
 const META = 1;
@@ -33,7 +34,11 @@ export function encodeFrame(e: Envelope, codec: Codec): Buffer {
   if (kind === undefined) throw new EncodeError(codec.name, e.kind, new Error(`unknown envelope kind ${JSON.stringify(e.kind)}`));
   let payload: Buffer | string | undefined;
   let flags = 0;
-  if (e.payload !== undefined) {
+  if (e instanceof ReceivedEnvelope && e.passThrough(codec)) {
+    // Relayed as it came (a process group's request or reply): the bytes are not decoded and re-encoded.
+    payload = e.body!.bytes;
+    flags |= PAYLOAD | (e.body!.json ? JSON_TEXT : 0);
+  } else if (e.payload !== undefined) {
     const asJson = e.json === true || codec.json;
     try {
       payload = asJson ? (JSON.stringify(e.payload) as string | undefined) : codec.encode(e.payload);
@@ -103,6 +108,14 @@ export function decodeFrame(frame: Buffer, codec: Codec): Envelope {
 }
 
 /**
+ * The same envelope under another id, for a relay: an envelope that came off the wire
+ * keeps its payload bytes (written again as they came), any other is copied.
+ */
+export function withId(e: Envelope, id: string): Envelope {
+  return e instanceof ReceivedEnvelope ? e.withId(id) : { ...e, id };
+}
+
+/**
  * An envelope off the wire whose payload is decoded on first read: a JSON route in the
  * web process takes `body.bytes` and never pays for the value.
  */
@@ -117,6 +130,18 @@ class ReceivedEnvelope implements Envelope {
     readonly id: string,
     private readonly codec: Codec,
   ) {}
+
+  /** True when the payload may be written as the bytes that came: unread, and JSON text or this codec's own bytes. */
+  passThrough(codec: Codec): boolean {
+    return !this.decoded && this.body !== undefined && (this.body.json || this.codec.name === codec.name);
+  }
+
+  /** A copy under another id (a relay's), carrying the same bytes. */
+  withId(id: string): ReceivedEnvelope {
+    const copy = Object.assign(new ReceivedEnvelope(this.kind, id, this.codec), this) as ReceivedEnvelope;
+    (copy as { id: string }).id = id;
+    return copy;
+  }
 
   get json(): boolean {
     return this.body?.json === true;

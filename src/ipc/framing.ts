@@ -1,6 +1,9 @@
 /** Length-prefixed frames: a 4-byte big-endian length, then the body. */
 export const HEADER_BYTES = 4;
 
+/** A length prefix over the decoder's limit: the stream cannot be followed any further. */
+export class OversizeFrameError extends Error {}
+
 /**
  * Reassembles frames from a byte stream. Partial chunks are kept as a list and joined
  * only when a whole frame is present, so large frames are not copied once per chunk.
@@ -22,7 +25,7 @@ export class FrameDecoder {
         const head = this.take(HEADER_BYTES);
         this.need = head.readUInt32BE(0);
         if (this.need > this.maxFrameBytes) {
-          throw new Error(`frame of ${this.need} bytes exceeds the limit of ${this.maxFrameBytes}`);
+          throw new OversizeFrameError(`frame of ${this.need} bytes exceeds the limit of ${this.maxFrameBytes}`);
         }
       }
       if (this.buffered < this.need) return;

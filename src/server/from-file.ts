@@ -35,6 +35,21 @@ export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandle
   }
   const g = file.graphql;
   if (g) builder.routes.withGraphQL({ path: g.path, schema: g.sdl, resolvers: g.resolvers, graphiql: g.graphiql });
+  builder.withExecutionIpc({
+    bindHost: file.tcp.host,
+    bindPort: file.tcp.port,
+    ttlSeconds: file.tcp.ttlSeconds,
+    nonceCacheSize: file.tcp.nonceCacheSize,
+    maxPayloadBytes: file.tcp.maxPayloadBytes,
+    secretFile: file.tcp.secretFile,
+    allowRemote: file.tcp.allowRemote,
+    connectFile: file.tcp.connectFile,
+    web: file.tcp.web,
+  });
+  // Groups' modules are imported by their own processes: here they are only named.
+  for (const g of file.groups) {
+    builder.withProcessGroup(g.name, { module: g.module, processes: g.processes, handlers: g.handlers.map((name) => (g.retry[name] ? { name, retry: g.retry[name] } : name)) });
+  }
   const server = builder.build();
   for (const [name, fn] of handlers) {
     const settings = file.handlerSettings[name];

@@ -71,8 +71,8 @@ const BROKEN: [string, string[]][] = [
   [
     'contract.yaml',
     [
-      'runtime.platform.execution_ipc.transport: got "tcp_local", expected memory or pipe; tcp_local is part of the contract but not supported yet by this version',
-      'runtime.platform.process_groups[0].workers: got 4, expected nothing: only the web group has processes of its own in this version; "cpu_sync" runs in the engine (main) process',
+      'runtime.platform.execution_ipc.transport: got "redis", expected memory, pipe or tcp_local; redis is part of the contract but not supported yet by this version',
+      'runtime.platform.process_groups[0].workers: got 4, expected nothing: without module and handlers "cpu_sync" runs in the engine (main) process; give it module: and handlers: to run it in 4 processes of its own',
       'runtime.platform.process_groups: got ["cpu_sync"], expected a group named "web" (the web processes)',
       'runtime.web.interfaces[0].binds: got ["request"], expected ports a websocket interface can bind (stream, kv_stream)',
       'endpoints[0].kind: got "http", expected a kind whose interface is declared in runtime.web.interfaces (declared: websocket; http needs http)',

@@ -4,11 +4,14 @@ import type { Codec } from '../codecs/index.js';
 import { decodeFrame, encodeFrame } from '../frame.js';
 import { FrameDecoder } from '../framing.js';
 import type { Link } from './link.js';
+import type { FrameGuard } from './sealed.js';
 
 export interface PipeLinkOptions {
   codec: Codec;
   maxFrameBytes?: number;
   name?: string;
+  /** Signs what is sent and checks what arrives (tcp_local); a refused frame closes the link. */
+  guard?: FrameGuard;
 }
 
 /**
@@ -20,6 +23,7 @@ export class PipeLink implements Link {
   readonly name: string;
   private readonly codec: Codec;
   private readonly decoder: FrameDecoder;
+  private readonly guard: FrameGuard | undefined;
   private handler: ((e: Envelope) => void) | undefined;
   private readonly closeHandlers: ((reason: string) => void)[] = [];
   private outbox: Buffer[] = [];
@@ -32,7 +36,8 @@ export class PipeLink implements Link {
   constructor(private readonly socket: Socket, options: PipeLinkOptions) {
     this.codec = options.codec;
     this.name = options.name ?? `pipe:${options.codec.name}`;
-    this.decoder = new FrameDecoder(options.maxFrameBytes ?? 64 * 1024 * 1024);
+    this.guard = options.guard;
+    this.decoder = new FrameDecoder(options.maxFrameBytes ?? options.guard?.maxFrameBytes ?? 64 * 1024 * 1024);
     socket.setNoDelay?.(true);
     socket.on('data', this.onData);
     socket.on('drain', this.onDrain);
@@ -51,7 +56,8 @@ export class PipeLink implements Link {
   send(envelope: Envelope): void {
     if (!this.open) return;
     // Encoded before it is queued: a value the codec refuses throws here and leaves the outbox as it was.
-    const frame = encodeFrame(envelope, this.codec);
+    let frame = encodeFrame(envelope, this.codec);
+    if (this.guard) frame = this.guard.seal(frame, envelope.kind, envelope.id);
     this.outbox.push(frame);
     this.outboxBytes += frame.length;
     if (!this.flushScheduled) {
@@ -72,8 +78,11 @@ export class PipeLink implements Link {
   private readonly onData = (chunk: Buffer): void => {
     const frames: Envelope[] = [];
     try {
-      this.decoder.push(chunk, (frame) => frames.push(decodeFrame(frame, this.codec)));
-    } catch (err) {
+      const guard = this.guard;
+      this.decoder.push(chunk, (frame) => frames.push(decodeFrame(guard ? guard.open(frame) : frame, this.codec)));
+    } catch (caught) {
+      // A signed link counts what broke the stream as a refusal, whatever part noticed.
+      const err = this.guard ? this.guard.broken(caught) : caught;
       // A corrupt or oversized frame means the stream is out of sync: nothing after it can be trusted.
       // The whole frames before it are still delivered.
       for (const e of frames) this.deliver(e);

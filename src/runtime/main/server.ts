@@ -15,6 +15,10 @@ import type { InProcessExtras } from '../web/extras.js';
 import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
 import type { RateLimitStore } from '../../ingress/buckets.js';
+import type { GroupSpec, GroupStatus, TcpLocalSpec } from '../../contract/groups.js';
+import { GroupSupervisor } from './groups/supervisor.js';
+import { LocalHub } from './hub.js';
+import type { ListenerStats } from '../../ipc/transports/tcp.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -32,6 +36,9 @@ export interface ServerParts extends InProcessExtras {
   callbackRefs?: CallbackRef[];
   /** Where rate-limit buckets live (default: in memory in this process). */
   rateStore?: RateLimitStore;
+  /** Process groups (engine handlers in processes of their own) and their tcp_local settings. */
+  groups?: GroupSpec[];
+  tcp?: TcpLocalSpec | undefined;
 }
 
 export interface BoundAddress {
@@ -68,6 +75,11 @@ export class Server extends EventEmitter<ServerEvents> {
   private appReady: Promise<FastifyInstance> | undefined;
   private supervisor: WebSupervisor | undefined;
   private bound: BoundAddress | undefined;
+  private groupSupervisor: GroupSupervisor | undefined;
+  /** The tcp_local endpoint (process groups, and web processes when `executionIpc.web`). */
+  private hub: LocalHub | undefined;
+  /** Throttles health updates to the web processes while group counts change. */
+  private groupStatusTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
   private resolveStopped: (() => void) | undefined;
 
@@ -139,6 +151,7 @@ export class Server extends EventEmitter<ServerEvents> {
         channel,
         extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware, callbacks: p.callbacks ?? [] },
         ...(p.rateStore ? { rateStore: p.rateStore } : {}),
+        ...((p.groups?.length ?? 0) > 0 ? { groups: () => this.groupStatus } : {}),
       });
       await app.ready();
     } catch (err) {
@@ -159,6 +172,7 @@ export class Server extends EventEmitter<ServerEvents> {
       this.resolveStopped = resolve;
     });
     try {
+      await this.startGroups();
       if (this.isSubprocessMode) {
         const supervisor = new WebSupervisor({
           name: this.name,
@@ -166,6 +180,8 @@ export class Server extends EventEmitter<ServerEvents> {
           engine: this.engine,
           logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
           ...(this.parts.rateStore ? { buckets: this.parts.rateStore } : {}),
+          ...(this.groupSupervisor ? { groups: () => this.groupStatus } : {}),
+          ...(this.hub && this.parts.tcp?.web ? { hub: this.hub } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));
@@ -188,6 +204,7 @@ export class Server extends EventEmitter<ServerEvents> {
     } catch (err) {
       this.state = 'stopped';
       await this.supervisor?.stop(0).catch(() => undefined);
+      await this.stopGroups(0);
       if (this.direct) {
         // Built but never served (the port was taken): still run its onClose hooks, plugins may hold resources.
         await this.direct.app.close().catch(() => undefined);
@@ -246,10 +263,64 @@ export class Server extends EventEmitter<ServerEvents> {
         await this.direct.web.drainDirectApp(this.direct.app, timeout);
         await this.direct.channel.stop();
       }
+      // After the web side: requests it was finishing may still need a group process.
+      await this.stopGroups(timeout);
     } finally {
       this.state = 'stopped';
       this.resolveStopped?.();
     }
+  }
+
+  /** Starts the process groups (before any web process, so a grouped route is served from the first request). */
+  private async startGroups(): Promise<void> {
+    const groups = this.parts.groups ?? [];
+    // The builder fills in tcp_local's settings (defaults included) whenever there is a group.
+    const tcp = this.parts.tcp;
+    if (!tcp || (groups.length === 0 && !(tcp.web && this.isSubprocessMode))) return;
+    const logger = pino({ name: `${this.name}.tcp_local`, level: pinoLevel(this.config.uvicorn.logLevel) });
+    this.hub = new LocalHub(tcp, this.ipcConfig.codec, logger);
+    await this.hub.start();
+    if (groups.length === 0) return;
+    this.groupSupervisor = new GroupSupervisor({
+      groups,
+      hub: this.hub,
+      connectFile: tcp.connectFile,
+      engine: this.engine,
+      policy: this.config,
+      logger: pino({ name: `${this.name}.groups`, level: pinoLevel(this.config.uvicorn.logLevel) }),
+      onChange: () => {
+        if (this.state === 'stopping' || this.state === 'stopped') return;
+        this.groupStatusTimer ??= setTimeout(() => {
+          this.groupStatusTimer = undefined;
+          this.supervisor?.refresh();
+        }, 200);
+      },
+    });
+    await this.groupSupervisor.start();
+  }
+
+  private async stopGroups(timeout: number): Promise<void> {
+    clearTimeout(this.groupStatusTimer);
+    this.groupStatusTimer = undefined;
+    await this.groupSupervisor?.stop(timeout);
+    await this.hub?.close();
+    clearTimeout(this.groupStatusTimer);
+    this.groupStatusTimer = undefined;
+  }
+
+  /** Process groups, per group and per process: state, pending, served, restarts. Empty without groups. */
+  get groupStatus(): GroupStatus[] {
+    return this.groupSupervisor?.status() ?? [];
+  }
+
+  /** The tcp_local transport's counters (accepted frames, refusals by reason, peers dropped); undefined when it is not used. */
+  get tcpLocalStats(): ListenerStats | undefined {
+    return this.hub?.stats;
+  }
+
+  /** @internal The process groups' supervisor (tests, stats). */
+  get groups(): GroupSupervisor | undefined {
+    return this.groupSupervisor;
   }
 
   /** Direct mode: `ready()` built the app and its link without listening; close them (onClose hooks run). */

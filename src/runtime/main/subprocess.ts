@@ -10,8 +10,11 @@ import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from '../../contract/web-spec.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { forkWeb } from './fork.js';
+import { stopChild } from '../../process/stop-child.js';
 import { within } from '../../process/within.js';
 import type { RateLimitStore } from '../../ingress/buckets.js';
+import type { Link } from '../../ipc/transports/link.js';
+import type { LocalHub } from './hub.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -54,6 +57,8 @@ export interface SubprocessOptions {
   supervisor: () => SupervisorStatus;
   /** The rate-limit buckets every web process of the server shares. */
   buckets?: RateLimitStore;
+  /** Link over this tcp_local endpoint (signed) instead of the inherited pipe. */
+  hub?: LocalHub;
 }
 
 export interface ExitInfo {
@@ -138,12 +143,26 @@ export class SubprocessManager {
         for (const l of this.exitListeners) l(info);
       });
     });
-    const socket = child.stdio[DATA_FD] as Socket;
-    const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: this.options.replyTo });
-    this.options.engine.attach(link, this.options.replyTo);
-    child.once('exit', () => link.close());
+    const { hub, replyTo, engine } = this.options;
+    const attach = (link: Link): void => {
+      engine.attach(link, replyTo);
+      child.once('exit', () => link.close());
+    };
+    let linked: Promise<void> | undefined;
+    if (hub) {
+      // The web process connects and says hello as `replyTo`: the link is attached when it does.
+      linked = new Promise((resolve) => {
+        const cancel = hub.expectWeb(replyTo, (link) => {
+          attach(link);
+          resolve();
+        });
+        child.once('exit', cancel);
+      });
+    } else {
+      attach(new PipeLink(child.stdio[DATA_FD] as Socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: replyTo }));
+    }
 
-    const init: ToWeb = { type: 'init', spec, replyTo: this.options.replyTo, supervisor: this.options.supervisor() };
+    const init: ToWeb = { type: 'init', spec, replyTo, supervisor: this.options.supervisor(), ...(hub ? { tcp: hub.join() } : {}) };
     const onHello = (msg: FromWeb): void => {
       if (msg.type !== 'hello') return;
       child.off('message', onHello);
@@ -152,6 +171,11 @@ export class SubprocessManager {
     child.on('message', onHello);
     child.once('exit', () => child.off('message', onHello));
     const address = await this.waitReady(child);
+    // It connected before it built its app, so its hello is in; a lost one leaves a process without a link: not ready.
+    if (linked && !(await within(linked, 5000))) {
+      child.kill('SIGKILL');
+      throw new StateError('The web process listens but its tcp_local link never arrived', 'APPINFRA_ERR_WEB_START');
+    }
     this.address = address;
     return child;
   }
@@ -216,10 +240,7 @@ export class SubprocessManager {
       this.drainSent = true;
       this.tell({ type: 'drain', timeout });
     }
-    if (await within(this.exited, timeout * 1000 + 500)) return this.exited;
-    child.kill('SIGTERM');
-    if (await within(this.exited, 1000)) return this.exited;
-    child.kill('SIGKILL');
+    await stopChild(child, this.exited, timeout * 1000 + 500);
     return this.exited;
   }
 }

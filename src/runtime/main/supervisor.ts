@@ -12,6 +12,7 @@ import { failedHealth } from './health.js';
 import { SubprocessManager, type ExitInfo } from './subprocess.js';
 import type { FromWeb, SupervisorStatus } from '../../contract/control.js';
 import { TokenBuckets, type RateLimitStore } from '../../ingress/buckets.js';
+import type { LocalHub } from './hub.js';
 
 export interface SupervisorOptions {
   name: string;
@@ -20,6 +21,10 @@ export interface SupervisorOptions {
   logger: Logger;
   /** Where rate-limit buckets live (default: in this process, in memory). */
   buckets?: RateLimitStore;
+  /** Process groups' status, reported with the web processes'. */
+  groups?: () => SupervisorStatus['groups'];
+  /** Web processes reach the engine over this tcp_local endpoint instead of their pipe. */
+  hub?: LocalHub;
 }
 
 export type SupervisorEvents = {
@@ -98,7 +103,8 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   get status(): SupervisorStatus {
-    return { restarts: this.restarts, workers: this.serving().length, configured: this.api.uvicorn.workers, failed: this.failed };
+    const groups = this.options.groups?.();
+    return { restarts: this.restarts, workers: this.serving().length, configured: this.api.uvicorn.workers, failed: this.failed, ...(groups ? { groups } : {}) };
   }
 
   /** The web processes serving now, by slot (a recycle's replacement once it took over). */
@@ -146,7 +152,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private async spawn(slot: number, takeSlot: boolean): Promise<Worker> {
     const spec = { ...this.options.spec, api: { ...this.api, port: this.listenPort } };
     const replyTo = `${this.options.name}.w${slot}.g${++this.generation}`;
-    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status, buckets: this.buckets });
+    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status, buckets: this.buckets, ...(this.options.hub ? { hub: this.options.hub } : {}) });
     const worker: Worker = { slot, manager, startedAt: performance.now(), recycling: false };
     this.all.add(worker);
     if (takeSlot) this.current[slot] = worker;
@@ -278,6 +284,11 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
         else if (!ok) this.options.logger.error({ host, port }, 'no web process is left and the port could not be bound to answer 503');
       });
     }
+  }
+
+  /** Tells every web process the status again (a process group changed). */
+  refresh(): void {
+    this.broadcast();
   }
 
   private broadcast(): void {

@@ -11,22 +11,25 @@ import { drainerOf } from './drain.js';
 import type { InProcessExtras } from './extras.js';
 import type { RateLimitStore } from '../../ingress/buckets.js';
 import { webHealth } from './health.js';
+import type { GroupStatus } from '../../contract/groups.js';
 
 export interface DirectWebOptions {
   spec: WebSpec;
   channel: IPCChannel;
   extras: InProcessExtras;
   rateStore?: RateLimitStore;
+  /** Process groups' status, for `/_health`. */
+  groups?: () => GroupStatus[];
 }
 
 /** Builds the app a direct-mode server serves (startup callbacks run); `/_health` reports this one process. */
-export async function buildDirectApp({ spec, channel, extras, rateStore }: DirectWebOptions): Promise<FastifyInstance> {
-  const supervisor = { restarts: 0, workers: 1, configured: 1, failed: false };
+export async function buildDirectApp({ spec, channel, extras, rateStore, groups }: DirectWebOptions): Promise<FastifyInstance> {
+  const base = { restarts: 0, workers: 1, configured: 1, failed: false };
   const app = await buildApp({
     spec,
     channel,
     extras,
-    health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor, reporting: spec.ipc.enableHealthReporting }),
+    health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor: groups ? { ...base, groups: groups() } : base, reporting: spec.ipc.enableHealthReporting }),
     ...(rateStore ? { rateStore } : {}),
   });
   try {

@@ -9,6 +9,7 @@
 import { Socket } from 'node:net';
 import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
+import { connectTcpLocal, joinSettings } from '../../ipc/transports/tcp.js';
 import { IPCChannel } from '../../channel/channel.js';
 import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 import { buildApp, startApp } from './app.js';
@@ -34,8 +35,11 @@ let supervisor: SupervisorStatus | undefined;
 async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   const { spec } = init;
   supervisor = init.supervisor;
-  const socket = new Socket({ fd: DATA_FD, readable: true, writable: true });
-  const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: init.replyTo });
+  // tcp_local when the user chose it (signed frames over loopback TCP), else the inherited pipe.
+  const socket = init.tcp ? undefined : new Socket({ fd: DATA_FD, readable: true, writable: true });
+  const link = socket
+    ? new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: init.replyTo })
+    : await connectTcpLocal(joinSettings(init.tcp!), { type: 'hello', role: 'web', replyTo: init.replyTo } as { type: 'hello' }, init.replyTo);
   const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: init.replyTo }, link);
   await channel.start();
   const app = await buildApp({
@@ -78,9 +82,11 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   // The engine side of the pipe is gone while the control channel is up: this process
   // cannot serve anything; leave so the supervisor can replace it.
   // (The socket, not link.onClose: the link has one close listener and the channel holds it.)
-  socket.once('close', () => {
+  const engineGone = (): void => {
     if (!stopping) stop(1, process.connected ? 1 : 0);
-  });
+  };
+  if (socket) socket.once('close', engineGone);
+  else link.onClose(engineGone);
   send({ type: 'ready', host: spec.api.host, port: typeof addr === 'object' && addr ? addr.port : spec.api.port });
 }
 

@@ -19,7 +19,8 @@ export function webHealth(h: HealthInput): HealthAnswer {
   const connected = h.channel.isConnected;
   const full = h.channel.pendingCount >= h.channel.maxPending;
   const ok = connected && !full;
-  const degraded = h.supervisor.failed || h.supervisor.workers < h.supervisor.configured;
+  const lostGroup = h.supervisor.groups?.find((g) => g.state !== 'ok');
+  const degraded = h.supervisor.failed || h.supervisor.workers < h.supervisor.configured || lostGroup !== undefined;
   const body: Record<string, unknown> = { status: ok ? (degraded ? 'degraded' : 'ok') : 'unavailable' };
   if (h.reporting) {
     body.mode = h.mode;
@@ -38,6 +39,7 @@ export function webHealth(h: HealthInput): HealthAnswer {
     if (!connected) body.reason = 'engine link down';
     else if (full) body.reason = 'max pending reached';
     else if (h.supervisor.failed) body.reason = 'a web process crashed and its restarts are used up';
+    else if (lostGroup) body.reason = `process group "${lostGroup.name}" is ${lostGroup.state === 'failed' ? 'failed: its processes crashed and their restarts are used up' : 'degraded: not every process is ready'}`;
   }
   return { status: ok ? 200 : 503, body };
 }

@@ -21,6 +21,7 @@ const CALLBACK_METHODS: Record<CallbackStage, string> = {
   response: 'withOnResponse',
   exception: 'withOnException',
 };
+import { groupSpec, tcpLocalSpec, type ExecutionIpcOptions, type GroupOptions } from '../config/groups.js';
 
 /** @internal What the builders collect: the server's parts but its name; the runtime reads it once at `build()`. */
 export type BuilderState = Omit<ServerParts, 'name'>;
@@ -45,6 +46,8 @@ export class ServerBuilder {
     cors: undefined,
     callbacks: [],
     callbackRefs: [],
+    groups: [],
+    tcp: undefined,
   };
   private readonly routeConfigurer = new RouteConfigurer(this);
   private readonly subprocessConfigurer = new SubprocessConfigurer(this);
@@ -161,6 +164,29 @@ export class ServerBuilder {
     return this;
   }
 
+  /**
+   * A process group: `processes` processes each import `module` and serve `handlers` with
+   * the ordinary engine, on every core. A handler given as `{ name, retry: n }` is
+   * idempotent: when its process dies, it is tried again on another one of the group.
+   */
+  withProcessGroup(name: string, options: GroupOptions): this {
+    const spec = groupSpec(name, options);
+    const groups = this._state.groups!;
+    if (groups.some((g) => g.name === name)) throw new BuildError(`withProcessGroup("${name}"): a group of that name is already declared`);
+    for (const h of spec.handlers) {
+      const other = groups.find((g) => g.handlers.includes(h));
+      if (other) throw new BuildError(`withProcessGroup("${name}"): handler "${h}" is already served by group "${other.name}"`);
+    }
+    groups.push(spec);
+    return this;
+  }
+
+  /** The signed tcp_local transport the process groups use (seed 000 `execution_ipc`): bind address, TTL, replay cache, size limit, secret file. */
+  withExecutionIpc(options: ExecutionIpcOptions): this {
+    this._state.tcp = tcpLocalSpec(options);
+    return this;
+  }
+
   get routes(): RouteConfigurer {
     return this.routeConfigurer;
   }
@@ -214,6 +240,8 @@ export class ServerBuilder {
       callbacks: [...(s.callbacks ?? [])],
       callbackRefs: [...(s.callbackRefs ?? [])],
       ...(s.rateStore ? { rateStore: s.rateStore } : {}),
+      groups: [...(s.groups ?? [])],
+      tcp: s.tcp ?? tcpLocalSpec(),
     });
   }
 }

@@ -19,7 +19,8 @@ export async function checkAppFile(path: string): Promise<{ file: AppFile; handl
   let handlers: Map<string, EngineHandler> | undefined;
   if (found.engine) {
     handlers = await importEngineModule(found.engine.path, found.engine.asWritten, found.file?.source ?? resolve(path));
-    problems.push(...handlerProblems(handlers, found.endpoints, found.engine.asWritten), ...resolverProblems(handlers, found.graphql, found.engine.asWritten));
+    // A grouped handler's code is in its group's module, imported by the group's processes only.
+    problems.push(...handlerProblems(handlers, found.endpoints.filter(([, e]) => !found.grouped.has(e.handler)), found.engine.asWritten), ...resolverProblems(handlers, found.graphql, found.engine.asWritten));
   }
   if (problems.length > 0 || !found.file || !handlers) throw new ConfigError(`${path}: ${invalid(problems).message}`, { problems });
   return { file: found.file, handlers };

@@ -7,6 +7,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { GroupSpec, TcpLocalSpec } from '../../contract/groups.js';
 import { z } from 'zod';
 import { ConfigError } from '../../errors/index.js';
 import { HTTP_METHODS, type HttpMethod, type RouteSchema } from '../../contract/web-spec.js';
@@ -32,7 +34,7 @@ const PORTS = ['request', 'response', 'stream', 'kv_stream'] as const;
 
 export const TRANSPORTS = ['memory', 'pipe', 'tcp_local', 'redis'] as const;
 /** Transports this version can run; the others are part of the contract and validated, but refused at `serve`. */
-export const RUNNABLE_TRANSPORTS: readonly string[] = ['memory', 'pipe'];
+export const RUNNABLE_TRANSPORTS: readonly string[] = ['memory', 'pipe', 'tcp_local'];
 
 const str = (what: string) => z.string({ error: what }).min(1, { error: what });
 const posInt = (what: string) => z.number({ error: what }).int({ error: what }).positive({ error: what });
@@ -75,12 +77,22 @@ const executionIpcSchema = z.strictObject({
     })
     .default({ mode: 'none', ttl_seconds: 30, nonce_cache_size: 100000 }),
   max_payload_bytes: posInt('a positive integer number of bytes').default(64 * 1024 * 1024),
+  // tcp_local (process groups): a secret read from a file instead of one per run, a non-loopback bind on purpose, a connect file for processes started by hand.
+  secret_file: str('a path to a file holding the secret (tcp_local)').optional(),
+  allow_remote: z.boolean({ error: 'true or false' }).optional(),
+  connect_file: str('a path where the server writes the address and secret for processes started by hand').optional(),
 });
 
 const processGroupSchema = z.strictObject({
   name: z.string({ error: 'a group name' }).regex(/^[a-z][a-z0-9_-]*$/, { error: 'a group name (lowercase letters, digits, _ and -)' }),
   stages: z.array(str('a stage name'), { error: 'a list of stage names' }).optional(),
   workers: posInt('a positive integer (processes in this group)').optional(),
+  // A group with module + handlers runs in processes of its own (process groups over tcp_local).
+  module: str('a path to the module exporting the group\'s handlers, relative to this file').optional(),
+  handlers: z
+    .array(z.union([z.string().regex(/^[A-Za-z_$][\w$]*$/), z.strictObject({ name: z.string().regex(/^[A-Za-z_$][\w$]*$/), retry: z.number().int().min(0).default(0) })], { error: 'a handler name, or { name, retry }' }), { error: 'a list of handler names' })
+    .min(1, { error: 'at least one handler' })
+    .optional(),
 });
 
 const interfaceSchema = z.strictObject({
@@ -164,6 +176,10 @@ export interface AppFile {
   graphql?: GraphQLInterface;
   /** Contract values accepted but not acted on by this version, said out loud. */
   notes: string[];
+  /** Process groups with processes of their own (module + handlers), their modules resolved. */
+  groups: GroupSpec[];
+  /** The tcp_local settings the groups (and, with transport tcp_local, the web processes) use. */
+  tcp: TcpLocalSpec;
 }
 
 /** Reads and checks an app file. Every problem is reported at once, each with its key path. */
@@ -202,6 +218,8 @@ export interface AppFileInspection {
   engine?: { path: string; asWritten: string };
   /** The graphql interface, when valid by itself. */
   graphql?: GraphQLInterface;
+  /** Handlers served by process groups: their code is in the groups' modules, not the engine module. */
+  grouped: Set<string>;
 }
 
 /**
@@ -212,7 +230,7 @@ export interface AppFileInspection {
 export function inspectAppFile(doc: unknown, source: string): AppFileInspection {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     const problem = `(root): got ${Array.isArray(doc) ? 'a list' : JSON.stringify(doc ?? null)}, expected a mapping with engine:, endpoints: and optionally runtime:, api:, uvicorn:, ipc:`;
-    return { problems: [problem], endpoints: [] };
+    return { problems: [problem], endpoints: [], grouped: new Set() };
   }
   const problems: string[] = [];
   try {
@@ -244,11 +262,12 @@ export function inspectAppFile(doc: unknown, source: string): AppFileInspection 
   const runtime = valid(fileSchema.shape.runtime, d.runtime);
   const notes: string[] = [];
   const mode = runtime ? checkRuntime(runtime, endpoints, api, problems, notes) : 'subprocess';
+  const groups = runtime ? groupsOf(runtime, source, problems) : [];
   problems.push(...sectionProblems);
   checkIngress(api, runtime, source, problems);
   if (loaded && runtime) loaded.ipc.maxPayloadBytes = runtime.platform.execution_ipc.max_payload_bytes;
   const graphql = runtime ? graphqlInterface(runtime, source, problems) : undefined;
-  const found: AppFileInspection = { problems, endpoints, ...(engine ? { engine } : {}), ...(graphql ? { graphql } : {}) };
+  const found: AppFileInspection = { problems, endpoints, ...(engine ? { engine } : {}), ...(graphql ? { graphql } : {}), grouped: new Set(groups.flatMap((g) => g.handlers)) };
   if (problems.length > 0 || !loaded || !runtime || !engine || !engineData) return found;
   found.file = {
     source,
@@ -263,6 +282,8 @@ export function inspectAppFile(doc: unknown, source: string): AppFileInspection 
     mode,
     ...(graphql ? { graphql } : {}),
     notes,
+    groups,
+    tcp: tcpOf(runtime.platform.execution_ipc),
   };
   return found;
 }
@@ -308,6 +329,52 @@ function graphqlInterface(runtime: RuntimeData, source: string, problems: string
     return undefined;
   }
   return { path, sdl, resolvers: itf.resolvers, graphiql: itf.graphiql ?? false };
+}
+
+/** The groups with processes of their own: module (relative to the file) and handlers; each handler in one group only. */
+function groupsOf(rt: RuntimeData, source: string, problems: string[]): GroupSpec[] {
+  const out: GroupSpec[] = [];
+  const owner = new Map<string, string>();
+  rt.platform.process_groups.forEach((g, i) => {
+    const at = `runtime.platform.process_groups[${i}]`;
+    if (g.name === 'web' || (g.module === undefined && g.handlers === undefined)) return;
+    if (g.module === undefined || g.handlers === undefined) {
+      problems.push(`${at}: got ${g.module === undefined ? 'handlers without module' : 'module without handlers'}, expected both (module: the file exporting the handlers; handlers: their names)`);
+      return;
+    }
+    const path = resolve(dirname(source), g.module);
+    if (!existsSync(path)) {
+      problems.push(`${at}.module: got ${JSON.stringify(g.module)}, expected a module file relative to ${basename(source)} (resolved to ${path}, which does not exist)`);
+      return;
+    }
+    const handlers: string[] = [];
+    const retry: Record<string, number> = {};
+    for (const h of g.handlers) {
+      const name = typeof h === 'string' ? h : h.name;
+      const other = owner.get(name);
+      if (other) problems.push(`${at}.handlers: "${name}" is already served by group "${other}"`);
+      owner.set(name, g.name);
+      handlers.push(name);
+      if (typeof h !== 'string' && h.retry > 0) retry[name] = h.retry;
+    }
+    out.push({ name: g.name, module: pathToFileURL(path).href, processes: g.workers ?? 1, handlers, retry });
+  });
+  return out;
+}
+
+function tcpOf(x: RuntimeData['platform']['execution_ipc']): TcpLocalSpec {
+  return {
+    host: x.bind_host,
+    port: x.bind_port,
+    ttlSeconds: x.auth.ttl_seconds,
+    nonceCacheSize: x.auth.nonce_cache_size,
+    maxPayloadBytes: x.max_payload_bytes,
+    secretFile: x.secret_file ?? null,
+    allowRemote: x.allow_remote ?? false,
+    connectFile: x.connect_file ?? null,
+    // transport: tcp_local is the user's choice for the web processes as well.
+    web: x.transport === 'tcp_local',
+  };
 }
 
 /** The value parsed by `schema`, or undefined: its problems are reported by the whole-file parse. */
@@ -360,12 +427,13 @@ function checkRuntime(rt: RuntimeData, endpoints: [number, Endpoint][], api: Api
   const where = 'runtime.platform.execution_ipc';
   const x = rt.platform.execution_ipc;
   if (!RUNNABLE_TRANSPORTS.includes(x.transport)) {
-    problems.push(`${where}.transport: got ${JSON.stringify(x.transport)}, expected ${RUNNABLE_TRANSPORTS.join(' or ')}; ${x.transport} is part of the contract but not supported yet by this version`);
+    problems.push(`${where}.transport: got ${JSON.stringify(x.transport)}, expected ${RUNNABLE_TRANSPORTS.slice(0, -1).join(', ')} or ${RUNNABLE_TRANSPORTS.at(-1)}; ${x.transport} is part of the contract but not supported yet by this version`);
   }
   if (x.transport === 'pipe' || x.transport === 'memory') {
     if (x.auth.mode !== 'none') notes.push(`${where}.auth.mode=${x.auth.mode} applies to tcp_local; the ${x.transport} transport has no listening socket to protect`);
     if (x.bind_port !== 0 || x.bind_host !== '127.0.0.1') notes.push(`${where}.bind_host/bind_port apply to tcp_local; unused with ${x.transport}`);
   }
+  if (x.transport === 'tcp_local' && x.auth.mode !== 'hmac') notes.push(`${where}.auth.mode=none: tcp_local signs every frame (HMAC-SHA256) whatever this says`);
 
   const groups = rt.platform.process_groups;
   const names = new Map<string, number>();
@@ -373,8 +441,8 @@ function checkRuntime(rt: RuntimeData, endpoints: [number, Endpoint][], api: Api
     const first = names.get(g.name);
     if (first !== undefined) problems.push(`runtime.platform.process_groups[${i}].name: got ${JSON.stringify(g.name)}, expected a unique name (also used by process_groups[${first}])`);
     else names.set(g.name, i);
-    if (g.name !== 'web' && g.workers !== undefined) {
-      problems.push(`runtime.platform.process_groups[${i}].workers: got ${g.workers}, expected nothing: only the web group has processes of its own in this version; "${g.name}" runs in the engine (main) process`);
+    if (g.name !== 'web' && g.workers !== undefined && g.module === undefined) {
+      problems.push(`runtime.platform.process_groups[${i}].workers: got ${g.workers}, expected nothing: without module and handlers "${g.name}" runs in the engine (main) process; give it module: and handlers: to run it in ${g.workers} processes of its own`);
     }
   });
   const webIndex = names.get('web');
@@ -486,7 +554,9 @@ export function contractSummary(f: AppFile, handlers?: readonly string[]): Recor
     process_groups: f.runtime.platform.process_groups.map((g) =>
       g.name === 'web'
         ? { name: 'web', processes: f.mode === 'direct' ? 0 : workers, runs: f.mode === 'direct' ? 'HTTP in the main process (memory transport)' : 'framework code only (no user code)' }
-        : { name: g.name, stages: g.stages ?? [], runs: 'engine (main process)' },
+        : g.module !== undefined
+          ? { name: g.name, processes: g.workers ?? 1, handlers: (g.handlers ?? []).map((h) => (typeof h === 'string' ? h : h.name)), runs: `its own processes (${g.module}), over tcp_local` }
+          : { name: g.name, stages: g.stages ?? [], runs: 'engine (main process)' },
     ),
     web: {
       listen: `${f.api.host}:${f.api.port}`,
