@@ -4,7 +4,11 @@ import type { WebSpec } from './web-spec.js';
 export type ToWeb =
   | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus }
   | { type: 'status'; supervisor: SupervisorStatus }
-  | { type: 'drain'; timeout: number };
+  | { type: 'drain'; timeout: number }
+  /** Metrics: send this process's figures (`metrics` with the same id). */
+  | { type: 'collect'; id: number }
+  /** Metrics: every process's figures, for the web process's `scrape` with this id. */
+  | { type: 'scraped'; id: number; metrics: MetricsJson[] };
 
 export type FromWeb =
   /** The web process listens for control messages: the main process sends `init`. */
@@ -12,7 +16,14 @@ export type FromWeb =
   | { type: 'ready'; host: string; port: number }
   | { type: 'fatal'; message: string }
   /** Sent each time `count` reaches a multiple of `uvicorn.limitMaxRequests`: time to recycle this process. */
-  | { type: 'served'; count: number };
+  | { type: 'served'; count: number }
+  /** Metrics: this process's figures, answering `collect`. */
+  | { type: 'metrics'; id: number; metrics: MetricsJson }
+  /** Metrics: a client asked this web process for /metrics or /_status: gather every process's figures. */
+  | { type: 'scrape'; id: number };
+
+/** One process's metrics as prom-client's `registry.getMetricsAsJSON()` gives them (plain data). */
+export type MetricsJson = unknown[];
 
 /** What the supervisor tells a web process so `/_health` can report it. */
 export interface SupervisorStatus {

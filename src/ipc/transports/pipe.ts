@@ -18,6 +18,7 @@ export interface PipeLinkOptions {
  */
 export class PipeLink implements Link {
   readonly name: string;
+  readonly transport = 'pipe';
   private readonly codec: Codec;
   private readonly decoder: FrameDecoder;
   private handler: ((e: Envelope) => void) | undefined;

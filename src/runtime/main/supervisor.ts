@@ -10,13 +10,16 @@ import { FallbackResponder } from './fallback.js';
 import { formatSeconds } from './format.js';
 import { failedHealth } from './health.js';
 import { SubprocessManager, type ExitInfo } from './subprocess.js';
-import type { FromWeb, SupervisorStatus } from '../../contract/control.js';
+import type { FromWeb, MetricsJson, SupervisorStatus } from '../../contract/control.js';
+import { MetricsGather } from './metrics-gather.js';
 
 export interface SupervisorOptions {
   name: string;
   spec: WebSpec;
   engine: Engine;
   logger: Logger;
+  /** The main process's own figures (engine, supervision), when metrics or the status page are on. */
+  metrics?: () => Promise<MetricsJson>;
 }
 
 export type SupervisorEvents = {
@@ -57,6 +60,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly consecutive: number[] = [];
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly fallback: FallbackResponder;
+  private readonly gatherer: MetricsGather | undefined;
   private restarts = 0;
   private recycles = 0;
   private failed = false;
@@ -74,6 +78,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   constructor(private readonly options: SupervisorOptions) {
     super();
     this.listenPort = options.spec.api.port;
+    if (options.metrics) this.gatherer = new MetricsGather(options.metrics);
     this.fallback = new FallbackResponder(() =>
       failedHealth({
         supervisor: this.status,
@@ -163,6 +168,10 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
 
   private onMessage(worker: Worker, msg: FromWeb): void {
     if (msg.type === 'served') void this.recycle(worker, msg.count);
+    else if (msg.type === 'metrics') this.gatherer?.received(msg.id, msg.metrics);
+    else if (msg.type === 'scrape' && this.gatherer) {
+      void this.gatherer.gather(this.serving().map((w) => w.manager)).then((metrics) => worker.manager.tell({ type: 'scraped', id: msg.id, metrics }));
+    }
   }
 
   /** Start first, then drain: capacity never drops and no request is cut. */
@@ -274,6 +283,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   /** Drains and stops every web process (drain -> terminate -> kill), and what else is open. */
   async stop(timeout: number): Promise<void> {
     this.stopping = true;
+    this.gatherer?.close();
     for (const t of this.restartTimers) clearTimeout(t);
     this.restartTimers.clear();
     await Promise.all([this.fallback.close(), ...[...this.all].map((w) => w.manager.stop(timeout))]);

@@ -28,6 +28,26 @@ export const ipcSchema = z.strictObject({
   codec: z.enum(CODECS, { error: `one of ${CODECS.join(', ')}` }).default('json'),
 });
 
+const urlPath = (what: string) => z.string({ error: `a URL path starting with / (${what})` }).regex(/^\/[^\s?#]*$/, { error: `a URL path starting with / (${what})` });
+
+/** `GET /metrics` in the Prometheus text format, covering every process. Off by default: it shows internals. */
+export const metricsSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(false),
+  path: urlPath('where the Prometheus text is served').default('/metrics'),
+}, { error: 'a mapping: { enabled, path }' });
+
+/** The live status page: off unless enabled; `token` (if set) must be given as ?token= or a Bearer header. */
+export const statusPageSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(false),
+  path: urlPath('where the status page is served').default('/_status'),
+  token: z.string({ error: 'a string of at least 16 characters, or null' }).min(16, { error: 'a string of at least 16 characters, or null' }).nullable().default(null),
+}, { error: 'a mapping: { enabled, path, token }' });
+
+/** Tracing: the module a web process imports before anything else, to register an OpenTelemetry SDK there. */
+export const tracingSchema = z.strictObject({
+  setup: z.string({ error: 'a module URL or path, or null' }).min(1).nullable().default(null),
+}, { error: 'a mapping: { setup }' });
+
 export const apiSchema = z.strictObject({
   host: z.string({ error: 'a host name or IP address' }).min(1, { error: 'a host name or IP address' }).default('127.0.0.1'),
   port: z.number({ error: 'a port number 0..65535' }).int({ error: 'a port number 0..65535' }).min(0, { error: 'a port number 0..65535' }).max(65535, { error: 'a port number 0..65535' }).default(8000),
@@ -40,6 +60,9 @@ export const apiSchema = z.strictObject({
   restartDelay: z.number({ error: 'a number of seconds >= 0' }).min(0, { error: 'a number of seconds >= 0' }).default(1.0),
   maxRestarts: z.number({ error: 'an integer >= 0 (0 = unlimited)' }).int({ error: 'an integer >= 0 (0 = unlimited)' }).min(0, { error: 'an integer >= 0 (0 = unlimited)' }).default(5),
   uvicorn: uvicornSchema.default(() => uvicornSchema.parse({})),
+  metrics: metricsSchema.default(() => metricsSchema.parse({})),
+  statusPage: statusPageSchema.default(() => statusPageSchema.parse({})),
+  tracing: tracingSchema.default(() => tracingSchema.parse({})),
 });
 
 export type UvicornConfigData = z.output<typeof uvicornSchema>;
