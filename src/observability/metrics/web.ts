@@ -29,9 +29,10 @@ export class WebMetrics {
   private readonly timed = new Map<string, Histogram.Internal<string>>();
   private readonly rejections: Counter<'reason'>;
   private readonly onRejected = (m: unknown): void => this.rejections.inc({ reason: (m as RejectedMessage).reason });
-  private readonly loop: LoopLag;
+  private readonly loop: LoopLag | undefined;
 
-  constructor(processName: string, channel: IPCChannel, inFlight: () => number, registry = new Registry()) {
+  /** `loopLag` false: another part of this process (the engine's metrics, in direct mode) reports it. */
+  constructor(processName: string, channel: IPCChannel, inFlight: () => number, registry = new Registry(), loopLag = true) {
     this.registry = registry;
     const process = processName;
     this.requests = new Counter({ name: 'appinfra_http_requests_total', help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
@@ -45,7 +46,7 @@ export class WebMetrics {
     fromStats(registry, 'appinfra_ipc_failed_total', 'Requests the engine answered with an error', () => channel.stats.failed);
     this.rejections = new Counter({ name: 'appinfra_admission_rejections_total', help: 'Requests refused before they reached the engine, by reason', labelNames: ['reason'], registers: [registry] });
     subscribe(CHANNEL_NAMES.rejected, this.onRejected);
-    this.loop = new LoopLag(registry, processName);
+    if (loopLag) this.loop = new LoopLag(registry, processName);
   }
 
   observe(o: HttpObservation): void {
@@ -60,7 +61,7 @@ export class WebMetrics {
 
   close(): void {
     unsubscribe(CHANNEL_NAMES.rejected, this.onRejected);
-    this.loop.close();
+    this.loop?.close();
   }
 }
 

@@ -14,6 +14,8 @@ import type { IPCConfig } from '../../server/config/ipc.js';
 import type { InProcessExtras } from '../web/extras.js';
 import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
+import type { EngineMetrics } from '../../observability/metrics/engine.js';
+import { importUrl } from '../../process/import-url.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -65,6 +67,8 @@ export class Server extends EventEmitter<ServerEvents> {
   private bound: BoundAddress | undefined;
   private stopped: Promise<void> | undefined;
   private resolveStopped: (() => void) | undefined;
+  /** The engine's (and supervision's) metrics, while `/metrics` or `/_status` is enabled. */
+  private engineMetrics: EngineMetrics | undefined;
 
   constructor(parts: ServerParts) {
     super();
@@ -128,21 +132,55 @@ export class Server extends EventEmitter<ServerEvents> {
     let app: FastifyInstance | undefined;
     let web: DirectWeb;
     try {
+      if (this.config.tracing.setup) await import(importUrl(this.config.tracing.setup));
       web = await import('../web/direct.js');
       app = await web.buildDirectApp({
         spec: this.webSpec,
         channel,
         extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware },
+        ...(this.observing ? { observability: await this.directObservability(channel) } : {}),
       });
       await app.ready();
     } catch (err) {
       // A plugin or an ssl file failed: close what was opened so far, then report.
       await app?.close().catch(() => undefined);
       await channel.stop();
+      this.closeMetrics();
       throw err;
     }
     this.direct = { app, channel, web };
     return app;
+  }
+
+  private get observing(): boolean {
+    return this.config.metrics.enabled || this.config.statusPage.enabled;
+  }
+
+  /** Direct mode: one process, one registry, holding the engine's and the web side's figures. */
+  private async directObservability(channel: IPCChannel): Promise<(app: FastifyInstance) => Promise<void>> {
+    const [{ EngineMetrics }, obs] = await Promise.all([import('../../observability/metrics/engine.js'), import('../web/observability.js')]);
+    const metrics = (this.engineMetrics = new EngineMetrics(this.engine, 'direct', undefined));
+    const spec = this.webSpec;
+    return async (app) => {
+      const web = obs.createWebMetrics('direct', channel, app, metrics.registry, false);
+      obs.installObservability(app, spec, { metrics: web, gather: async () => [await metrics.registry.getMetricsAsJSON()] });
+    };
+  }
+
+  /** Subprocess mode: the main process's figures, which every scrape adds to the web processes'. */
+  private async subprocessMetrics(): Promise<(() => Promise<unknown[]>) | undefined> {
+    if (!this.observing) return undefined;
+    const { EngineMetrics } = await import('../../observability/metrics/engine.js');
+    const metrics = (this.engineMetrics = new EngineMetrics(this.engine, 'engine', () => {
+      const s = this.supervisor;
+      return s && { restarts: s.restartCount, recycles: s.recycleCount, workers: s.status.workers, configured: s.status.configured };
+    }));
+    return () => metrics.registry.getMetricsAsJSON();
+  }
+
+  private closeMetrics(): void {
+    this.engineMetrics?.close();
+    this.engineMetrics = undefined;
   }
 
   /** Starts serving without blocking; resolves with the bound address (port 0 gives a free port). */
@@ -154,11 +192,13 @@ export class Server extends EventEmitter<ServerEvents> {
     });
     try {
       if (this.isSubprocessMode) {
+        const metrics = await this.subprocessMetrics();
         const supervisor = new WebSupervisor({
           name: this.name,
           spec: this.webSpec,
           engine: this.engine,
           logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
+          ...(metrics ? { metrics } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));
@@ -181,6 +221,7 @@ export class Server extends EventEmitter<ServerEvents> {
     } catch (err) {
       this.state = 'stopped';
       await this.supervisor?.stop(0).catch(() => undefined);
+      this.closeMetrics();
       if (this.direct) {
         // Built but never served (the port was taken): still run its onClose hooks, plugins may hold resources.
         await this.direct.app.close().catch(() => undefined);
@@ -240,6 +281,7 @@ export class Server extends EventEmitter<ServerEvents> {
         await this.direct.channel.stop();
       }
     } finally {
+      this.closeMetrics();
       this.state = 'stopped';
       this.resolveStopped?.();
     }
@@ -258,6 +300,7 @@ export class Server extends EventEmitter<ServerEvents> {
       await direct.app.close();
       await direct.channel.stop();
     }
+    this.closeMetrics();
   }
 
   /** Subprocess mode: the web processes serving now, one per worker slot. Empty before start and after stop. */

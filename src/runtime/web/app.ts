@@ -19,6 +19,8 @@ import { closeIdleAfterRead } from './adapters/keep-alive.js';
 import { registerEndpoints } from './adapters/registry.js';
 import { registerModule, withTags } from './adapters/modules.js';
 import { installDrainer } from './drain.js';
+import { installTracing } from './adapters/tracing.js';
+import { isTracing } from '../../observability/tracing.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +42,8 @@ export interface BuildAppOptions {
   health: HealthReport;
   /** A pino destination for the logger (a file in an isolated web process). */
   logStream?: NodeJS.WritableStream;
+  /** Installs `/metrics` and `/_status` with their hooks, when either is enabled (loaded lazily by the caller). */
+  observability?: (app: FastifyInstance) => Promise<void>;
 }
 
 /**
@@ -75,6 +79,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorateRequest('ipc', { getter: () => channel });
   // One tracker of the responses in flight, for the one shutdown path (drain.ts).
   installDrainer(app);
+  // The correlation id of the engine request a request made: the access log and spans carry it.
+  app.decorateRequest('appinfraId', '');
+  // Spans only when the user registered an SDK (tracing.setup in a web process): no hook otherwise.
+  if (isTracing()) installTracing(app);
+  await options.observability?.(app);
   installErrorHandling(app, extras?.exceptionHandlers ?? []);
   // uvicorn's timeout_keep_alive 0 closes after each response; Node's 0 would mean "never time out".
   if (uv.timeoutKeepAlive === 0) {

@@ -15,15 +15,17 @@ export interface DirectWebOptions {
   spec: WebSpec;
   channel: IPCChannel;
   extras: InProcessExtras;
+  observability?: (app: FastifyInstance) => Promise<void>;
 }
 
 /** Builds the app a direct-mode server serves; `/_health` reports this one process. */
-export function buildDirectApp({ spec, channel, extras }: DirectWebOptions): Promise<FastifyInstance> {
+export function buildDirectApp({ spec, channel, extras, observability }: DirectWebOptions): Promise<FastifyInstance> {
   const supervisor = { restarts: 0, workers: 1, configured: 1, failed: false };
   return buildApp({
     spec,
     channel,
     extras,
+    ...(observability ? { observability } : {}),
     health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor, reporting: spec.ipc.enableHealthReporting }),
   });
 }

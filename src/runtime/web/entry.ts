@@ -15,6 +15,8 @@ import { buildApp } from './app.js';
 import { webHealth } from './health.js';
 import { drainerOf } from './drain.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
+import type { ScrapeClient } from './scrape-client.js';
+import { importUrl } from '../../process/import-url.js';
 
 function send(msg: FromWeb): void {
   if (process.connected) process.send?.(msg);
@@ -23,10 +25,13 @@ function send(msg: FromWeb): void {
 /** What stops this process; replaced once the app is up. Before that there is nothing to drain. */
 let stop = (_timeout: number, code: number): void => process.exit(code);
 let supervisor: SupervisorStatus | undefined;
+let scrapes: ScrapeClient | undefined;
 
 async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   const { spec } = init;
   supervisor = init.supervisor;
+  // The user's OpenTelemetry SDK registers itself before anything could start a span.
+  if (spec.api.tracing.setup) await import(importUrl(spec.api.tracing.setup));
   const socket = new Socket({ fd: DATA_FD, readable: true, writable: true });
   const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: init.replyTo });
   const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: init.replyTo }, link);
@@ -35,6 +40,21 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
     spec,
     channel,
     health: () => webHealth({ mode: 'subprocess', channel, codec: spec.ipc.codec, supervisor: supervisor!, reporting: spec.ipc.enableHealthReporting }),
+    ...(spec.api.metrics.enabled || spec.api.statusPage.enabled
+      ? {
+          observability: async (app) => {
+            const [obs, { ScrapeClient }] = await Promise.all([import('./observability.js'), import('./scrape-client.js')]);
+            const metrics = obs.createWebMetrics(init.replyTo, channel, app);
+            const client = new ScrapeClient(send, () => metrics.registry.getMetricsAsJSON());
+            scrapes = client;
+            app.addHook('onClose', (_app, done) => {
+              client.close();
+              done();
+            });
+            obs.installObservability(app, spec, { metrics, gather: client.gather });
+          },
+        }
+      : {}),
   });
   const drainer = drainerOf(app);
 
@@ -86,6 +106,10 @@ process.on('message', (msg: ToWeb) => {
     stop(msg.timeout, 0);
   } else if (msg.type === 'status') {
     supervisor = msg.supervisor;
+  } else if (msg.type === 'collect') {
+    scrapes?.collect(msg.id);
+  } else if (msg.type === 'scraped') {
+    scrapes?.scraped(msg.id, msg.metrics);
   }
 });
 // No orphans: when the main process is gone (even after kill -9) the IPC channel closes
