@@ -55,7 +55,6 @@ export class Engine {
     logger?: Logger,
   ) {
     this.logger = logger ?? pino({ name: 'engine', level: 'warn' });
-    this.hooks.logger = this.logger;
     responseQ?.setSink((item) => this.putResponse(item));
   }
 
@@ -158,8 +157,7 @@ export class Engine {
    * codec refused counts as failed, not completed.
    */
   private readonly hooks: PendingHooks = {
-    // Set in the constructor, once the logger is known.
-    logger: undefined as unknown as Logger,
+    logger: () => this.logger,
     finished: (p, outcome) => {
       if (this.pending.get(p.id) === p) this.pending.delete(p.id);
       if (outcome === 'completed') this.stats.completed++;

@@ -16,7 +16,7 @@ export interface PendingHooks {
   /** A reply or chunk the codec could not encode: the request was failed with a generic 500 instead. */
   unsendable(p: PendingRequest, err: EncodeError): void;
   /** The engine's logger: `ctx.log` is its child bound to the request's ids. */
-  logger: Logger;
+  logger(): Logger;
 }
 
 /** What the client gets for an answer that could not be sent: nothing about the value, which may hold secrets. */
@@ -82,7 +82,7 @@ export class PendingRequest implements EngineContext {
 
   /** A pino child of the engine's logger bound to this request's correlation id and trace id. */
   get log(): Logger {
-    this.logger ??= this.hooks.logger.child({ reqId: this.id, ...(this.traceparent ? { traceId: traceIdOf(this.traceparent) } : {}) });
+    this.logger ??= this.hooks.logger().child({ reqId: this.id, ...(this.traceparent ? { traceId: traceIdOf(this.traceparent) } : {}) });
     return this.logger;
   }
 

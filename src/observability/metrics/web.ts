@@ -30,6 +30,8 @@ export class WebMetrics {
   private readonly rejections: Counter<'reason'>;
   private readonly onRejected = (m: unknown): void => this.rejections.inc({ reason: (m as RejectedMessage).reason });
   private readonly loop: LoopLag | undefined;
+  /** Responses this process answered: the per-process share of the summed counter above. */
+  private answered = 0;
 
   /** `loopLag` false: another part of this process (the engine's metrics, in direct mode) reports it. */
   constructor(processName: string, channel: IPCChannel, inFlight: () => number, registry = new Registry(), loopLag = true) {
@@ -44,12 +46,15 @@ export class WebMetrics {
     fromStats(registry, 'appinfra_ipc_timeouts_total', 'Requests that reached their deadline', () => channel.stats.timedOut);
     fromStats(registry, 'appinfra_ipc_cancels_total', 'Requests cancelled because the client went away', () => channel.stats.cancelled);
     fromStats(registry, 'appinfra_ipc_failed_total', 'Requests the engine answered with an error', () => channel.stats.failed);
+    const self = this;
+    new Counter({ name: 'appinfra_web_responses_total', help: 'HTTP responses by web process (the share of each worker)', labelNames: ['process'], registers: [registry], collect() { this.reset(); this.inc({ process }, self.answered); } });
     this.rejections = new Counter({ name: 'appinfra_admission_rejections_total', help: 'Requests refused before they reached the engine, by reason', labelNames: ['reason'], registers: [registry] });
     subscribe(CHANNEL_NAMES.rejected, this.onRejected);
     if (loopLag) this.loop = new LoopLag(registry, processName);
   }
 
   observe(o: HttpObservation): void {
+    this.answered++;
     const key = `${o.route}\n${o.method}\n${o.status}`;
     let c = this.counted.get(key);
     if (c === undefined) this.counted.set(key, (c = this.requests.labels(o.route, o.method, String(o.status))));
