@@ -32,3 +32,17 @@ export {
 export { AppBuilder, App, ToolsConfigurer, Plugin, EXIT, LOG_LEVELS } from './app/index.js';
 export type { AppIO, Tool, ToolContext, ToolOption, ToolArgument, ToolResult, CmdOptions, HandledSignal, Logger, LogLevel } from './app/index.js';
 export { ServerPlugin, type ServerPluginOptions } from './server/plugin.js';
+// Observability: boundary events (node:diagnostics_channel names and message shapes are public API).
+export {
+  CHANNEL_NAMES,
+  REQUEST_TRACING,
+  type IngressMessage,
+  type RejectedMessage,
+  type HandoffMessage,
+  type EgressMessage,
+  type DispatchMessage,
+  type LinkMessage,
+  type RequestTraceContext,
+  type RequestRef,
+} from './observability/diagnostics.js';
+export type { EngineObserver } from './engine/engine.js';

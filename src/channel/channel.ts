@@ -27,6 +27,8 @@ export interface ChannelOptions {
   responseTimeout: number;
   /** This web process's address for replies (seed-000 `reply_to`). */
   replyTo?: string;
+  /** What requests go to, as the `appinfra:handoff` event names it: `engine` (default), or a process group. */
+  target?: string;
 }
 
 export interface SubmitOptions {
@@ -206,7 +208,7 @@ export class IPCChannel {
     this.stats.submitted++;
     if (channels.ingress.hasSubscribers) channels.ingress.publish({ id, route: options.route, port, replyTo: this.replyTo, traceparent: options.traceparent });
     if (channels.handoff.hasSubscribers) {
-      channels.handoff.publish({ id, route: options.route, replyTo: this.replyTo, traceparent: options.traceparent, transport: this.link.transport ?? 'custom', target: this.link.name });
+      channels.handoff.publish({ id, route: options.route, replyTo: this.replyTo, traceparent: options.traceparent, transport: this.link.transport ?? 'custom', target: this.options.target ?? 'engine' });
     }
     if (trace) requestTracing.end.publish(trace);
     return undefined;

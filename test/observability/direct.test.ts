@@ -79,4 +79,6 @@ test('ctx.log is a pino child bound to the correlation id the web side assigned'
   assert.match(String(line.reqId), /^direct\.[0-9a-f]{8}\.[0-9a-z]+$/);
   assert.equal(line.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
   assert.equal(line.msg, 'echo handler');
+  // No SDK registered: no span, no hook, no trace headers.
+  assert.equal(r.headers.get('traceresponse'), null);
 });

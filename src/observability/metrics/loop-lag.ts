@@ -18,14 +18,14 @@ export class LoopLag {
   constructor(registry: Registry, processName: string) {
     this.histogram.enable();
     this.timer = setInterval(() => this.rotate(), WINDOW_MS).unref();
-    const lag = this;
+    const current = (): { p50: number; p99: number; max: number } => this.current();
     new Gauge({
       name: 'appinfra_event_loop_lag_seconds',
       help: 'Event-loop delay of each process over the last 5-10 s (quantile 1 is the max)',
       labelNames: ['process', 'quantile'],
       registers: [registry],
       collect() {
-        const now = lag.current();
+        const now = current();
         this.set({ process: processName, quantile: '0.5' }, now.p50);
         this.set({ process: processName, quantile: '0.99' }, now.p99);
         this.set({ process: processName, quantile: '1' }, now.max);

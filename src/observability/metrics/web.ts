@@ -46,8 +46,8 @@ export class WebMetrics {
     fromStats(registry, 'appinfra_ipc_timeouts_total', 'Requests that reached their deadline', () => channel.stats.timedOut);
     fromStats(registry, 'appinfra_ipc_cancels_total', 'Requests cancelled because the client went away', () => channel.stats.cancelled);
     fromStats(registry, 'appinfra_ipc_failed_total', 'Requests the engine answered with an error', () => channel.stats.failed);
-    const self = this;
-    new Counter({ name: 'appinfra_web_responses_total', help: 'HTTP responses by web process (the share of each worker)', labelNames: ['process'], registers: [registry], collect() { this.reset(); this.inc({ process }, self.answered); } });
+    const answered = (): number => this.answered;
+    new Counter({ name: 'appinfra_web_responses_total', help: 'HTTP responses by web process (the share of each worker)', labelNames: ['process'], registers: [registry], collect() { this.reset(); this.inc({ process }, answered()); } });
     this.rejections = new Counter({ name: 'appinfra_admission_rejections_total', help: 'Requests refused before they reached the engine, by reason', labelNames: ['reason'], registers: [registry] });
     subscribe(CHANNEL_NAMES.rejected, this.onRejected);
     if (loopLag) this.loop = new LoopLag(registry, processName);
