@@ -6,6 +6,7 @@
 export function statusPage(title: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)} · status</title>
 <style>
 :root{--bg:#0f1419;--fg:#e6e1cf;--dim:#8a919a;--ok:#7fd962;--warn:#ffb454;--bad:#f07178;--acc:#59c2ff;--line:#232a31}
