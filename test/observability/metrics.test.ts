@@ -16,6 +16,7 @@ before(async () => {
     .routes.withForward('/echo', { methods: ['POST'], handler: 'echo' })
     .withForward('/boom', { handler: 'boom' })
     .withForward('/count', { handler: 'count', reply: 'sse' })
+    .withForward('/block', { handler: 'block' })
     .done()
     .subprocess.withIpc(new Queue(), new Queue())
     .done()
@@ -28,6 +29,12 @@ before(async () => {
   });
   server.engine.handle('count', async function* () {
     for (let i = 0; i < 5; i++) yield { i };
+  });
+  server.engine.handle('block', () => {
+    // A handler that blocks the engine's event loop, as a long synchronous computation does.
+    const end = performance.now() + 500;
+    while (performance.now() < end);
+    return 'done';
   });
   base = (await server.listen()).url;
 });
@@ -79,4 +86,24 @@ test('one scrape covers both workers and the engine; counters move by exactly th
   assert.equal(lagProcesses.size, 3, `engine and two workers: ${[...lagProcesses].join(', ')}`);
   assert.ok(lagProcesses.has('engine'));
   assert.ok(has(s, 'appinfra_web_restarts_total'));
+});
+
+test('the engine\'s blocked event loop shows in its lag while the web processes keep answering', async () => {
+  let engineDone = false;
+  const blocked = fetch(`${base}/block`).then((r) => {
+    engineDone = true;
+    return r;
+  });
+  // The web process answers its own health route while the engine is busy.
+  await new Promise((r) => setTimeout(r, 100));
+  const health = await fetch(`${base}/_health`);
+  assert.equal(health.status, 200);
+  await health.text();
+  assert.equal(engineDone, false, 'answered while the engine was still blocked');
+  assert.equal((await blocked).status, 200);
+  const s = await scrape(`${base}/metrics`);
+  const engineMax = total(s, 'appinfra_event_loop_lag_seconds', { process: 'engine', quantile: '1' });
+  assert.ok(engineMax >= 0.4, `engine lag max ${engineMax}s after a 500 ms block`);
+  const webMax = Math.max(...s.filter((x) => x.name === 'appinfra_event_loop_lag_seconds' && x.labels.process !== 'engine' && x.labels.quantile === '1').map((x) => x.value));
+  assert.ok(webMax < engineMax, `web processes' lag (${webMax}s) stays below the engine's (${engineMax}s)`);
 });
