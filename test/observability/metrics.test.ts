@@ -88,19 +88,9 @@ test('one scrape covers both workers and the engine; counters move by exactly th
   assert.ok(has(s, 'appinfra_web_restarts_total'));
 });
 
-test('the engine\'s blocked event loop shows in its lag while the web processes keep answering', async () => {
-  let engineDone = false;
-  const blocked = fetch(`${base}/block`).then((r) => {
-    engineDone = true;
-    return r;
-  });
-  // The web process answers its own health route while the engine is busy.
-  await new Promise((r) => setTimeout(r, 100));
-  const health = await fetch(`${base}/_health`);
-  assert.equal(health.status, 200);
-  await health.text();
-  assert.equal(engineDone, false, 'answered while the engine was still blocked');
-  assert.equal((await blocked).status, 200);
+test('the engine\'s blocked event loop shows in its lag, the web processes\' does not', async () => {
+  // The engine runs in this (the test's) process: the block stalls this loop too, not the web processes'.
+  assert.equal((await fetch(`${base}/block`)).status, 200);
   const s = await scrape(`${base}/metrics`);
   const engineMax = total(s, 'appinfra_event_loop_lag_seconds', { process: 'engine', quantile: '1' });
   assert.ok(engineMax >= 0.4, `engine lag max ${engineMax}s after a 500 ms block`);
