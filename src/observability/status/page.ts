@@ -20,7 +20,7 @@ svg{display:block;width:100%;height:48px}table{border-collapse:collapse;width:10
 th,td{padding:5px 10px;border-bottom:1px solid var(--line);white-space:nowrap}th{text-align:left;color:var(--dim);font-weight:500}
 .dot{display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:6px;background:var(--ok)}.dot.down{background:var(--bad)}
 .bar{display:inline-block;height:8px;background:var(--acc);border-radius:2px;vertical-align:middle;margin-left:6px}
-#conn.off{color:var(--bad)}
+#conn.off{color:var(--bad)}.warn{color:var(--warn)}
 </style></head><body>
 <header><h1>${escapeHtml(title)}</h1><span class="dim">live status</span><span id="conn" class="dim">connecting…</span></header>
 <main>
@@ -30,7 +30,7 @@ th,td{padding:5px 10px;border-bottom:1px solid var(--line);white-space:nowrap}th
  <div class="card"><div class="dim">requests served</div><div class="big" id="total-requests">0</div><div class="dim" id="extra"></div></div>
 </div>
 <h2>Processes</h2>
-<table><thead><tr><th>process</th><th>role</th><th class="num">pending</th><th class="num">in flight</th><th class="num">loop lag p99</th><th class="num">loop lag max</th></tr></thead><tbody id="processes"></tbody></table>
+<table><thead><tr><th>process</th><th>role</th><th>state</th><th class="num">pending</th><th class="num">in flight</th><th class="num">loop lag p99</th><th class="num">loop lag max</th></tr></thead><tbody id="processes"></tbody></table>
 <h2>Routes</h2>
 <table><thead><tr><th>route</th><th class="num">req/s</th><th class="num">p50</th><th class="num">p99</th><th class="num">errors</th><th class="num">total</th></tr></thead><tbody id="routes"></tbody></table>
 </main>
@@ -39,7 +39,7 @@ th,td{padding:5px 10px;border-bottom:1px solid var(--line);white-space:nowrap}th
 const WINDOW = 300, history = [];
 let prev = null;
 const $ = (id) => document.getElementById(id);
-const ms = (s) => s == null ? '–' : s < 0.001 ? (s * 1e3).toFixed(2) + ' ms' : s < 1 ? (s * 1e3).toFixed(1) + ' ms' : s.toFixed(2) + ' s';
+const ms = (s) => s == null || s < 0 ? '–' : s < 0.001 ? (s * 1e3).toFixed(2) + ' ms' : s < 1 ? (s * 1e3).toFixed(1) + ' ms' : s.toFixed(2) + ' s';
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 function quantile(le, counts, q) {
   const total = counts[counts.length - 1] || 0;
@@ -55,8 +55,9 @@ function quantile(le, counts, q) {
 }
 function diff(a, b) { return a.map((x, i) => x - ((b && b[i]) || 0)); }
 function spark(svg, values, color) {
-  const max = Math.max(...values, 1e-9), n = values.length;
-  const pts = values.map((v, i) => ((WINDOW - n + i) * 300 / (WINDOW - 1)).toFixed(1) + ',' + (46 - 44 * v / max).toFixed(1)).join(' ');
+  // The last five minutes at most; a shorter history fills the width from the right once it has a minute.
+  const max = Math.max(...values, 1e-9), n = values.length, slots = Math.max(60, n);
+  const pts = values.map((v, i) => ((slots - n + i) * 300 / (slots - 1)).toFixed(1) + ',' + (46 - 44 * v / max).toFixed(1)).join(' ');
   svg.innerHTML = '<polyline fill="none" stroke="' + color + '" stroke-width="1.5" points="' + pts + '"/>';
 }
 function render(s) {
@@ -72,7 +73,7 @@ function render(s) {
   });
   const maxRps = Math.max(1, ...rows.map((x) => x.rps));
   $('routes').innerHTML = rows.map((x) => '<tr><td>' + esc(x.r.route) + '</td><td class="num">' + x.rps.toFixed(1) + '<span class="bar" style="width:' + (60 * x.rps / maxRps).toFixed(0) + 'px"></span></td><td class="num">' + ms(x.p50) + '</td><td class="num">' + ms(x.p99) + '</td><td class="num">' + (100 * x.err).toFixed(1) + ' %</td><td class="num">' + x.r.count + '</td></tr>').join('');
-  $('processes').innerHTML = s.processes.map((p) => '<tr><td><span class="dot' + (p.connected ? '' : ' down') + '"></span>' + esc(p.name) + '</td><td>' + p.role + '</td><td class="num">' + p.pending + '</td><td class="num">' + (p.role === 'engine' ? '–' : p.inFlight) + '</td><td class="num">' + ms(p.lagP99) + '</td><td class="num">' + ms(p.lagMax) + '</td></tr>').join('');
+  $('processes').innerHTML = s.processes.map((p) => '<tr><td><span class="dot' + (p.connected ? '' : ' down') + '"></span>' + esc(p.name) + '</td><td>' + p.role + '</td><td class="' + (p.state === 'up' ? 'dim' : 'warn') + '">' + (p.state === 'up' ? 'up' : 'not answering (event loop busy?)') + '</td><td class="num">' + (p.pending < 0 ? '–' : p.pending) + '</td><td class="num">' + (p.role === 'engine' ? '–' : p.inFlight) + '</td><td class="num">' + ms(p.lagP99) + '</td><td class="num">' + ms(p.lagMax) + '</td></tr>').join('');
   const p99 = quantile(s.le, all, 0.99);
   if (prev) { history.push({ rps: rate, p99: p99 || 0 }); if (history.length > WINDOW) history.shift(); }
   $('rps').textContent = rate.toFixed(1);

@@ -21,6 +21,8 @@ export interface ProcessFigures {
   pending: number;
   inFlight: number;
   connected: boolean;
+  /** `not answering`: the process did not send its figures in time (an engine busy in a long synchronous task). */
+  state: 'up' | 'not answering';
 }
 
 export interface StatusSnapshot {
@@ -76,7 +78,7 @@ export function statusSnapshot(metrics: unknown[], now = Date.now()): StatusSnap
   const processes = new Map<string, ProcessFigures>();
   const proc = (name: string): ProcessFigures => {
     let p = processes.get(name);
-    if (!p) processes.set(name, (p = { name, role: name === 'engine' ? 'engine' : name === 'direct' ? 'direct' : 'web', lagP50: 0, lagP99: 0, lagMax: 0, pending: 0, inFlight: 0, connected: true }));
+    if (!p) processes.set(name, (p = { name, role: name === 'engine' ? 'engine' : name === 'direct' ? 'direct' : 'web', lagP50: 0, lagP99: 0, lagMax: 0, pending: 0, inFlight: 0, connected: true, state: 'up' }));
     return p;
   };
   for (const v of values('appinfra_event_loop_lag_seconds')) {
@@ -90,6 +92,11 @@ export function statusSnapshot(metrics: unknown[], now = Date.now()): StatusSnap
   for (const v of values('appinfra_http_requests_in_flight')) proc(String(v.labels.process)).inFlight = v.value;
   for (const v of values('appinfra_ipc_connected')) proc(String(v.labels.process)).connected = v.value === 1;
 
+  // Web processes without the engine's figures: the main process did not answer the scrape in time.
+  const list = [...processes.values()];
+  if (list.some((p) => p.role === 'web') && !processes.has('engine')) {
+    processes.set('engine', { name: 'engine', role: 'engine', lagP50: -1, lagP99: -1, lagMax: -1, pending: -1, inFlight: 0, connected: false, state: 'not answering' });
+  }
   const configured = single('appinfra_web_workers_configured');
   const rejections: Record<string, number> = {};
   for (const v of values('appinfra_admission_rejections_total')) rejections[String(v.labels.reason)] = v.value;
