@@ -21,6 +21,8 @@ export interface CellResult {
   conns: number;
   results: Record<string, { rps: number; chunksPerSec?: number; p50Us: number; p99Us: number; errors: number; cores: Record<string, number>; machineCores: number; runs: object[] }>;
   vsPlain: Record<string, { ratio: number; p50DeltaUs: number }>;
+  /** Against subprocess mode with nothing observed (sub-json): what observability costs. */
+  vsSubprocess?: Record<string, { ratio: number; p50DeltaUs: number }>;
   vsBridge: Record<string, { ratio: number; p50DeltaUs: number }>;
 }
 
@@ -74,7 +76,7 @@ export function summariseCell(cell: CellSpec, servers: string[], runs: Map<strin
     }
     return out;
   };
-  return { key: cell.key, route: cell.route, conns: cell.conns, results, vsPlain: versus('plain'), vsBridge: versus('bridge') };
+  return { key: cell.key, route: cell.route, conns: cell.conns, results, vsPlain: versus('plain'), vsBridge: versus('bridge'), vsSubprocess: versus('sub-json') };
 }
 
 /** The issue's targets that this run has the figures for (subprocess mode: the default json codec). */
@@ -96,6 +98,8 @@ export function targets(r: Omit<Result, 'targets'>): Result['targets'] {
   for (const key of ['echo-c64', 'sse-c16', 'sse-c64']) {
     add(`${key}: direct mode, forward route >= 0.9x plain Fastify`, c(key)?.vsPlain['direct-forward']?.ratio, (v) => v >= 0.9);
   }
+  add('echo c=64: metrics on >= 0.95x subprocess without (costs at most 5 %)', echo64?.vsSubprocess?.['sub-metrics']?.ratio, (v) => v >= 0.95);
+  add('echo c=64: OpenTelemetry API without SDK >= 0.98x subprocess without (nothing measurable)', echo64?.vsSubprocess?.['sub-otel-api']?.ratio, (v) => v >= 0.98);
   add('web process fork to listening < 150 ms (median)', r.coldStart?.webForkToListeningMs.median, (v) => v < 150);
   add('kill -9 to serving again < 250 ms with one worker (median)', r.coldStart?.kill9ToServingMs.median, (v) => v < 250);
   return out;

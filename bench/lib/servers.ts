@@ -24,6 +24,9 @@ export const SPECS: ServerSpec[] = [
   { key: 'sub-json', label: 'subprocess (json)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json'] },
   { key: 'sub-msgpack', label: 'subprocess (msgpack)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'msgpack'] },
   { key: 'sub-v8', label: 'subprocess (v8)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'v8'] },
+  // Observability's cost, against sub-json: the OpenTelemetry API loaded with no SDK, and /metrics on.
+  { key: 'sub-otel-api', label: 'subprocess + OTel API, no SDK', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--otel-api'] },
+  { key: 'sub-metrics', label: 'subprocess + metrics', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--metrics'] },
 ];
 
 export interface Pid {

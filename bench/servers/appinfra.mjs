@@ -5,15 +5,26 @@
 //                          web process its child; --codec json|msgpack|v8; --restart-now:
 //                          a crashed web process is restarted at once, without limit (the
 //                          kill -9 measurement; the default waits 1 s)
+//   --otel-api             the OpenTelemetry API loaded and a tracer taken in both processes, no SDK
+//   --metrics              GET /metrics on (prom-client figures of every process)
 import { parseArgs } from 'node:util';
 import { Queue, ServerBuilder } from '../../dist/index.js';
 import { HOST, PORT, chunks, echo, event, onStop, ready, sseResponse } from './shared.mjs';
 
-const { values } = parseArgs({ options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false }, 'otel-api': { type: 'boolean', default: false }, metrics: { type: 'boolean', default: false } },
+});
 const mode = values.mode;
 if (!['direct-inline', 'direct-forward', 'subprocess'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward or subprocess, not ${mode}`);
 
-let routes = new ServerBuilder(`bench-${mode}`).withHost(HOST).withPort(PORT).routes;
+const top = new ServerBuilder(`bench-${mode}`).withHost(HOST).withPort(PORT);
+if (values['otel-api']) {
+  const setup = new URL('./otel-api.mjs', import.meta.url);
+  await import(setup.href);
+  top.withTracing(setup);
+}
+if (values.metrics) top.withMetrics();
+let routes = top.routes;
 if (mode === 'direct-inline') {
   routes = routes
     .withRoute('/echo', async (req) => echo(req.body), { methods: ['POST'] })
