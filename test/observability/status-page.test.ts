@@ -1,13 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../browser.js';
 import { ServerBuilder, Queue, type Server } from '../../src/index.js';
 import { assertNoLeaks, json, resourcesNow } from '../helpers.js';
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const TOKEN = 'status-token-for-the-test-0123';
 
 let baseline: string[];
@@ -35,7 +32,7 @@ before(async () => {
     for (let i = 0; i < 3; i++) yield { i };
   });
   base = (await server.listen()).url;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
