@@ -32,6 +32,7 @@ test('defaults are the seed\'s (host is 127.0.0.1 for safety) plus the grown fie
     {
       host: '127.0.0.1', port: 8000, title: 'API Server', description: '', version: '0.1.0', responseTimeout: 60,
       logFile: null, autoRestart: true, restartDelay: 1.0, maxRestarts: 5, uvicorn: undefined,
+      metrics: { enabled: false, path: '/metrics' }, statusPage: { enabled: false, path: '/_status', token: null }, tracing: { setup: null },
     },
   );
   const seedUvicorn = {

@@ -15,7 +15,6 @@ import type { InProcessExtras } from '../web/extras.js';
 import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
 import type { EngineMetrics } from '../../observability/metrics/engine.js';
-import { importUrl } from '../../process/import-url.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -132,13 +131,12 @@ export class Server extends EventEmitter<ServerEvents> {
     let app: FastifyInstance | undefined;
     let web: DirectWeb;
     try {
-      if (this.config.tracing.setup) await import(importUrl(this.config.tracing.setup));
       web = await import('../web/direct.js');
       app = await web.buildDirectApp({
         spec: this.webSpec,
         channel,
         extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware },
-        ...(this.observing ? { observability: await this.directObservability(channel) } : {}),
+        ...(this.observing ? { metrics: await this.directMetrics() } : {}),
       });
       await app.ready();
     } catch (err) {
@@ -156,15 +154,10 @@ export class Server extends EventEmitter<ServerEvents> {
     return this.config.metrics.enabled || this.config.statusPage.enabled;
   }
 
-  /** Direct mode: one process, one registry, holding the engine's and the web side's figures. */
-  private async directObservability(channel: IPCChannel): Promise<(app: FastifyInstance) => Promise<void>> {
-    const [{ EngineMetrics }, obs] = await Promise.all([import('../../observability/metrics/engine.js'), import('../web/observability.js')]);
-    const metrics = (this.engineMetrics = new EngineMetrics(this.engine, 'direct', undefined));
-    const spec = this.webSpec;
-    return async (app) => {
-      const web = obs.createWebMetrics('direct', channel, app, metrics.registry, false);
-      obs.installObservability(app, spec, { metrics: web, gather: async () => [await metrics.registry.getMetricsAsJSON()] });
-    };
+  /** Direct mode: one process, one registry; the web side adds its figures to the engine's. */
+  private async directMetrics(): Promise<EngineMetrics> {
+    const { EngineMetrics } = await import('../../observability/metrics/engine.js');
+    return (this.engineMetrics = new EngineMetrics(this.engine, 'direct', undefined));
   }
 
   /** Subprocess mode: the main process's figures, which every scrape adds to the web processes'. */

@@ -10,22 +10,33 @@ import { buildApp } from './app.js';
 import { drainerOf } from './drain.js';
 import type { InProcessExtras } from './extras.js';
 import { webHealth } from './health.js';
+import type { EngineMetrics } from '../../observability/metrics/engine.js';
 
 export interface DirectWebOptions {
   spec: WebSpec;
   channel: IPCChannel;
   extras: InProcessExtras;
-  observability?: (app: FastifyInstance) => Promise<void>;
+  /** The engine's metrics, when `/metrics` or `/_status` is on: the web side's figures join its registry. */
+  metrics?: EngineMetrics;
 }
 
 /** Builds the app a direct-mode server serves; `/_health` reports this one process. */
-export function buildDirectApp({ spec, channel, extras, observability }: DirectWebOptions): Promise<FastifyInstance> {
+export function buildDirectApp({ spec, channel, extras, metrics }: DirectWebOptions): Promise<FastifyInstance> {
   const supervisor = { restarts: 0, workers: 1, configured: 1, failed: false };
   return buildApp({
     spec,
     channel,
     extras,
-    ...(observability ? { observability } : {}),
+    ...(metrics
+      ? {
+          observability: async (app: FastifyInstance) => {
+            const obs = await import('./observability.js');
+            // One process: its event-loop lag is reported once, by the engine's metrics.
+            const web = obs.createWebMetrics('direct', channel, app, metrics.registry, false);
+            obs.installObservability(app, spec, { metrics: web, gather: async () => [await metrics.registry.getMetricsAsJSON()] });
+          },
+        }
+      : {}),
     health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor, reporting: spec.ipc.enableHealthReporting }),
   });
 }
