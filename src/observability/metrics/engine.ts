@@ -1,7 +1,7 @@
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { Engine, EngineObserver } from '../../engine/engine.js';
 import type { Outcome, PendingRequest } from '../../engine/pending.js';
-import { LATENCY_BUCKETS } from './buckets.js';
+import { histogramFamily, type HistogramSeries } from './route-series.js';
 import { fromStats } from './web.js';
 import { LoopLag } from './loop-lag.js';
 
@@ -22,17 +22,18 @@ export interface SupervisionFigures {
  */
 export class EngineMetrics implements EngineObserver {
   readonly registry: Registry;
-  private readonly queueWait: Histogram<'route'>;
-  private readonly handlerTime: Histogram<'route' | 'outcome'>;
-  private readonly waits = new Map<string, Histogram.Internal<'route'>>();
-  private readonly handled = new Map<string, Histogram.Internal<'route' | 'outcome'>>();
+  private readonly queueWait: ReturnType<typeof histogramFamily>;
+  private readonly handlerTime: ReturnType<typeof histogramFamily>;
+  /** Series by route (and outcome), found once each. */
+  private readonly waits = new Map<string, HistogramSeries>();
+  private readonly handled = new Map<string, HistogramSeries>();
   private readonly loop: LoopLag;
 
   constructor(private readonly engine: Engine, processName: string, supervision: (() => SupervisionFigures | undefined) | undefined, registry = new Registry()) {
     this.registry = registry;
     const process = processName;
-    this.queueWait = new Histogram({ name: 'appinfra_engine_queue_wait_seconds', help: 'Time a request waited in the engine before a handler (or the request queue\'s reader) took it', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [registry] });
-    this.handlerTime = new Histogram({ name: 'appinfra_engine_handler_seconds', help: 'Time from a handler taking a request to its last reply, by route and outcome', labelNames: ['route', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] });
+    this.queueWait = histogramFamily(registry, 'appinfra_engine_queue_wait_seconds', 'Time a request waited in the engine before a handler (or the request queue\'s reader) took it', ['route']);
+    this.handlerTime = histogramFamily(registry, 'appinfra_engine_handler_seconds', 'Time from a handler taking a request to its last reply, by route and outcome', ['route', 'outcome']);
     new Gauge({ name: 'appinfra_engine_pending', help: 'Requests the engine is working on', labelNames: ['process'], registers: [registry], collect() { this.set({ process }, engine.pendingCount); } });
     new Gauge({ name: 'appinfra_streams_open', help: 'Streams the engine is sending', labelNames: ['process'], registers: [registry], collect() { this.set({ process }, engine.openStreams); } });
     fromStats(registry, 'appinfra_stream_chunks_total', 'Stream chunks sent by the engine', () => engine.stats.chunks);
@@ -58,12 +59,12 @@ export class EngineMetrics implements EngineObserver {
     const now = performance.now();
     const taken = p.taken || now;
     let w = this.waits.get(route);
-    if (w === undefined) this.waits.set(route, (w = this.queueWait.labels(route)));
+    if (w === undefined) this.waits.set(route, (w = this.queueWait.series(route)));
     w.observe((taken - p.arrived) / 1000);
     if (p.taken === 0) return;
     const key = `${route}\n${outcome}`;
     let h = this.handled.get(key);
-    if (h === undefined) this.handled.set(key, (h = this.handlerTime.labels(route, outcome)));
+    if (h === undefined) this.handled.set(key, (h = this.handlerTime.series(route, outcome)));
     h.observe((now - taken) / 1000);
   }
 

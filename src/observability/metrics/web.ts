@@ -1,32 +1,21 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { IPCChannel } from '../../channel/channel.js';
 import { CHANNEL_NAMES, type RejectedMessage } from '../diagnostics.js';
-import { LATENCY_BUCKETS } from './buckets.js';
+import { counterFamily, histogramFamily, type CounterSeries, type HistogramSeries } from './route-series.js';
 import { LoopLag } from './loop-lag.js';
-
-/** What one HTTP response adds to the metrics. */
-export interface HttpObservation {
-  route: string;
-  method: string;
-  status: number;
-  seconds: number;
-}
 
 /**
  * A web process's metrics, in its own registry: HTTP requests by route, method and status,
  * their duration by route, requests in flight, the IPC channel's pending and maxPending,
  * timeouts, cancels, admission rejections by reason (whoever publishes them on
  * `appinfra:rejected`), and the event-loop lag. Figures the channel already counts are
- * read at scrape time; per request there is one counter and one histogram update.
+ * read at scrape time; per response a route's series takes a few increments.
  */
 export class WebMetrics {
   readonly registry: Registry;
-  private readonly requests: Counter<'route' | 'method' | 'status'>;
-  private readonly duration: Histogram<'route'>;
-  /** Label children by key: prom-client hashes the label object on every call otherwise. */
-  private readonly counted = new Map<string, Counter.Internal>();
-  private readonly timed = new Map<string, Histogram.Internal<string>>();
+  private readonly requests: ReturnType<typeof counterFamily>;
+  private readonly duration: ReturnType<typeof histogramFamily>;
   private readonly rejections: Counter<'reason'>;
   private readonly onRejected = (m: unknown): void => this.rejections.inc({ reason: (m as RejectedMessage).reason });
   private readonly loop: LoopLag | undefined;
@@ -37,8 +26,8 @@ export class WebMetrics {
   constructor(processName: string, channel: IPCChannel, inFlight: () => number, registry = new Registry(), loopLag = true) {
     this.registry = registry;
     const process = processName;
-    this.requests = new Counter({ name: 'appinfra_http_requests_total', help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
-    this.duration = new Histogram({ name: 'appinfra_http_request_duration_seconds', help: 'HTTP request duration by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [registry] });
+    this.requests = counterFamily(registry, 'appinfra_http_requests_total', 'HTTP requests answered, by route, method and status', ['route', 'method', 'status']);
+    this.duration = histogramFamily(registry, 'appinfra_http_request_duration_seconds', 'HTTP request duration by route', ['route']);
     new Gauge({ name: 'appinfra_http_requests_in_flight', help: 'HTTP requests being served', labelNames: ['process'], registers: [registry], collect() { this.set({ process }, inFlight()); } });
     new Gauge({ name: 'appinfra_ipc_pending', help: 'Requests waiting for the engine', labelNames: ['process'], registers: [registry], collect() { this.set({ process }, channel.pendingCount); } });
     new Gauge({ name: 'appinfra_ipc_max_pending', help: 'Requests allowed to wait for the engine before admission refuses', labelNames: ['process'], registers: [registry], collect() { this.set({ process }, channel.maxPending); } });
@@ -53,15 +42,21 @@ export class WebMetrics {
     if (loopLag) this.loop = new LoopLag(registry, processName);
   }
 
-  observe(o: HttpObservation): void {
-    this.answered++;
-    const key = `${o.route}\n${o.method}\n${o.status}`;
-    let c = this.counted.get(key);
-    if (c === undefined) this.counted.set(key, (c = this.requests.labels(o.route, o.method, String(o.status))));
-    c.inc();
-    let h = this.timed.get(o.route);
-    if (h === undefined) this.timed.set(o.route, (h = this.duration.labels(o.route)));
-    h.observe(o.seconds);
+  /** The series of one route (a route pattern, never a raw URL): its responses are observed on it directly. */
+  route(route: string): { observe(method: string, status: number, seconds: number): void } {
+    const duration: HistogramSeries = this.duration.series(route);
+    // By method and status, found once each (a route answers few of them).
+    const counts = new Map<string, CounterSeries>();
+    return {
+      observe: (method, status, seconds) => {
+        this.answered++;
+        const key = method + status;
+        let c = counts.get(key);
+        if (c === undefined) counts.set(key, (c = this.requests.series(route, method, String(status))));
+        c.value++;
+        duration.observe(seconds);
+      },
+    };
   }
 
   close(): void {

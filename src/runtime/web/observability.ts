@@ -3,7 +3,7 @@
  * dynamic import only when one of them is enabled, so prom-client costs nothing otherwise.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { IPCChannel } from '../../channel/channel.js';
 import type { MetricsJson } from '../../contract/control.js';
@@ -35,11 +35,16 @@ export function installObservability(app: FastifyInstance, spec: WebSpec, obs: W
   const own = new Set<string>();
   if (metrics.enabled) own.add(metrics.path);
   if (status.enabled) own.add(status.path).add(`${status.path}/events`);
-  app.addHook('onResponse', (req, reply, done) => {
-    const route = req.routeOptions.url;
-    // The pages' own requests (a scrape, the status page's stream) are not the API's traffic.
-    if (route === undefined || !own.has(route)) obs.metrics.observe({ route: route ?? 'unmatched', method: req.method, status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
-    done();
+  // One onResponse hook per route, holding that route's series: nothing is looked up per
+  // request. The pages' own requests (a scrape, the status page's stream) are not the API's traffic.
+  app.addHook('onRoute', (route) => {
+    if (own.has(route.url)) return;
+    const series = obs.metrics.route(route.url);
+    const hook: onResponseHookHandler = (req, reply, done) => {
+      series.observe(req.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    route.onResponse = route.onResponse === undefined ? [hook] : [...(Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]), hook];
   });
   app.addHook('onClose', (_app, done) => {
     obs.metrics.close();
