@@ -98,6 +98,19 @@ export function targets(r: Omit<Result, 'targets'>): Result['targets'] {
   for (const key of ['echo-c64', 'sse-c16', 'sse-c64']) {
     add(`${key}: direct mode, forward route >= 0.9x plain Fastify`, c(key)?.vsPlain['direct-forward']?.ratio, (v) => v >= 0.9);
   }
+  // CPU per request (every process of the server, from /proc) is the steadier figure on a shared machine.
+  const cpuPerRequest = (key: string): number | undefined => {
+    const res = echo64?.results[key];
+    if (!res || !(res.rps > 0)) return undefined;
+    return Object.values(res.cores).reduce((a, b) => a + b, 0) / res.rps;
+  };
+  const cpuRatio = (key: string): number | undefined => {
+    const a = cpuPerRequest(key);
+    const b = cpuPerRequest('sub-json');
+    return a !== undefined && b !== undefined ? round3(a / b) : undefined;
+  };
+  add('echo c=64: metrics on, CPU per request <= 1.05x subprocess without', cpuRatio('sub-metrics'), (v) => v <= 1.05);
+  add('echo c=64: OpenTelemetry API without SDK, CPU per request <= 1.02x subprocess without', cpuRatio('sub-otel-api'), (v) => v <= 1.02);
   add('echo c=64: metrics on >= 0.95x subprocess without (costs at most 5 %)', echo64?.vsSubprocess?.['sub-metrics']?.ratio, (v) => v >= 0.95);
   add('echo c=64: OpenTelemetry API without SDK >= 0.98x subprocess without (nothing measurable)', echo64?.vsSubprocess?.['sub-otel-api']?.ratio, (v) => v >= 0.98);
   add('web process fork to listening < 150 ms (median)', r.coldStart?.webForkToListeningMs.median, (v) => v < 150);
