@@ -35,7 +35,7 @@ export interface IngressMessage extends RequestRef {
 
 /**
  * `appinfra:rejected`: a request refused before it reached the engine. `reason` is one of
- * `overloaded` (maxPending reached), `closed` (no link to the engine), `invalid`
+ * `overloaded` (maxPending reached), `concurrency` (uvicorn.limitConcurrency), `closed` (no link to the engine), `invalid`
  * (a duplicate id, or a request the codec cannot carry); other subsystems add theirs
  * (`rate limited`, ...). `id` is absent when none was assigned yet.
  */

@@ -82,3 +82,31 @@ test('ctx.log is a pino child bound to the correlation id the web side assigned'
   // No SDK registered: no span, no hook, no trace headers.
   assert.equal(r.headers.get('traceresponse'), null);
 });
+
+test('a refusal by uvicorn.limitConcurrency is counted with reason "concurrency"', async () => {
+  const releases: (() => void)[] = [];
+  const limited = new ServerBuilder('limited')
+    .withPort(0)
+    .withMetrics()
+    .routes.withForward('/hold', { handler: 'hold' })
+    .done()
+    .uvicorn.withLimitConcurrency(2)
+    .done()
+    .build();
+  limited.engine.handle('hold', () => new Promise<string>((resolve) => releases.push(() => resolve('done'))));
+  const url = (await limited.listen()).url;
+  try {
+    const held = [fetch(`${url}/hold`), fetch(`${url}/hold`)];
+    while (releases.length < 2) await new Promise((r) => setTimeout(r, 10));
+    const refused = await fetch(`${url}/hold`);
+    assert.equal(refused.status, 503);
+    await refused.text();
+    for (const r of releases) r();
+    for (const h of held) assert.equal((await h).status, 200);
+    const s = await scrape(`${url}/metrics`);
+    assert.equal(total(s, 'appinfra_admission_rejections_total', { reason: 'concurrency' }), 1);
+  } finally {
+    for (const r of releases) r();
+    await limited.stop(2);
+  }
+});

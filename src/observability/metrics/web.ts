@@ -17,7 +17,12 @@ export class WebMetrics {
   private readonly requests: ReturnType<typeof counterFamily>;
   private readonly duration: ReturnType<typeof histogramFamily>;
   private readonly rejections: Counter<'reason'>;
-  private readonly onRejected = (m: unknown): void => this.rejections.inc({ reason: (m as RejectedMessage).reason });
+  private replyTo = '';
+  /** The channel is per process: count only this web side's refusals (two direct-mode servers share one process). */
+  private readonly onRejected = (m: unknown): void => {
+    const r = m as RejectedMessage;
+    if (r.replyTo === this.replyTo) this.rejections.inc({ reason: r.reason });
+  };
   private readonly loop: LoopLag | undefined;
   /** Responses this process answered: the per-process share of the summed counter above. */
   private answered = 0;
@@ -38,6 +43,7 @@ export class WebMetrics {
     const answered = (): number => this.answered;
     new Counter({ name: 'appinfra_web_responses_total', help: 'HTTP responses by web process (the share of each worker)', labelNames: ['process'], registers: [registry], collect() { this.reset(); this.inc({ process }, answered()); } });
     this.rejections = new Counter({ name: 'appinfra_admission_rejections_total', help: 'Requests refused before they reached the engine, by reason', labelNames: ['reason'], registers: [registry] });
+    this.replyTo = channel.replyTo;
     subscribe(CHANNEL_NAMES.rejected, this.onRejected);
     if (loopLag) this.loop = new LoopLag(registry, processName);
   }

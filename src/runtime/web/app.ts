@@ -93,7 +93,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     });
   }
   if (uv.accessLog) installAccessLog(app);
-  if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
+  if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency, channel.replyTo);
 
   installLazyDocs(app, { title: spec.api.title, description: spec.api.description, version: spec.api.version });
 
