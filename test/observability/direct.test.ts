@@ -2,6 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { Gauge } from 'prom-client';
 import { ServerBuilder, type Server } from '../../src/index.js';
 import { guardLeaks, json } from '../helpers.js';
 import { scrape, total } from './prom-text.js';
@@ -35,6 +36,8 @@ before(async () => {
     },
   });
   (server.engine as { logger: unknown }).logger = pino({ level: 'info' }, sink);
+  // Another subsystem's figures, through the hook process groups and backbones use.
+  server.addMetrics((registry) => new Gauge({ name: 'appinfra_group_members', help: 'test', registers: [registry], collect() { this.set(3); } }));
   server.engine.handle('echo', (req, ctx) => {
     ctx.log.info({ seen: req.body.n }, 'echo handler');
     return req.body;
@@ -50,6 +53,7 @@ test('direct mode: one registry holds the web side and the engine; the path is c
   assert.equal(total(s, 'appinfra_http_requests_total', { route: '/echo', method: 'POST', status: '200' }), 7);
   assert.equal(total(s, 'appinfra_engine_handler_seconds_count', { route: 'echo' }), 7);
   assert.deepEqual([...new Set(s.filter((x) => x.name === 'appinfra_event_loop_lag_seconds').map((x) => x.labels.process))], ['direct']);
+  assert.equal(total(s, 'appinfra_group_members'), 3, 'figures added with server.addMetrics');
 });
 
 test('admission rejections are counted by reason; pending and in flight show a held request', async () => {

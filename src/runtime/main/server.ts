@@ -15,6 +15,7 @@ import type { InProcessExtras } from '../web/extras.js';
 import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
 import type { EngineMetrics } from '../../observability/metrics/engine.js';
+import type { Registry } from 'prom-client';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -68,6 +69,7 @@ export class Server extends EventEmitter<ServerEvents> {
   private resolveStopped: (() => void) | undefined;
   /** The engine's (and supervision's) metrics, while `/metrics` or `/_status` is enabled. */
   private engineMetrics: EngineMetrics | undefined;
+  private readonly metricAdders: ((registry: Registry) => void)[] = [];
 
   constructor(parts: ServerParts) {
     super();
@@ -150,6 +152,23 @@ export class Server extends EventEmitter<ServerEvents> {
     return app;
   }
 
+  /**
+   * The hook for other subsystems' figures (process groups, a backbone): `add` is called with
+   * the main process's prom-client registry once metrics are on (at `listen()`, or now if
+   * they already are), to register metrics there, typically with a `collect()` reading the
+   * subsystem's state at scrape time. They appear in `/metrics` and feed `/_status`.
+   */
+  addMetrics(add: (registry: Registry) => void): this {
+    this.metricAdders.push(add);
+    if (this.engineMetrics) add(this.engineMetrics.registry);
+    return this;
+  }
+
+  private withAdders(metrics: EngineMetrics): EngineMetrics {
+    for (const add of this.metricAdders) add(metrics.registry);
+    return metrics;
+  }
+
   private get observing(): boolean {
     return this.config.metrics.enabled || this.config.statusPage.enabled;
   }
@@ -157,7 +176,7 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Direct mode: one process, one registry; the web side adds its figures to the engine's. */
   private async directMetrics(): Promise<EngineMetrics> {
     const { EngineMetrics } = await import('../../observability/metrics/engine.js');
-    return (this.engineMetrics = new EngineMetrics(this.engine, 'direct', undefined));
+    return this.withAdders((this.engineMetrics = new EngineMetrics(this.engine, 'direct', undefined)));
   }
 
   /** Subprocess mode: the main process's figures, which every scrape adds to the web processes'. */
@@ -168,6 +187,7 @@ export class Server extends EventEmitter<ServerEvents> {
       const s = this.supervisor;
       return s && { restarts: s.restartCount, recycles: s.recycleCount, workers: s.status.workers, configured: s.status.configured };
     }));
+    this.withAdders(metrics);
     return () => metrics.registry.getMetricsAsJSON();
   }
 
