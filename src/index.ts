@@ -41,3 +41,17 @@ export type { LifecycleContext } from './runtime/web/lifecycle.js';
 export type { GroupOptions, ExecutionIpcOptions } from './server/config/groups.js';
 export type { GroupStatus, GroupProcessStatus } from './contract/groups.js';
 export { Signer, Verifier, generateSecret, loadSecret, type RefusalReason, type VerifyResult } from './ipc/signing.js';
+// Observability: boundary events (node:diagnostics_channel names and message shapes are public API).
+export {
+  CHANNEL_NAMES,
+  REQUEST_TRACING,
+  type IngressMessage,
+  type RejectedMessage,
+  type HandoffMessage,
+  type EgressMessage,
+  type DispatchMessage,
+  type LinkMessage,
+  type RequestTraceContext,
+  type RequestRef,
+} from './observability/diagnostics.js';
+export type { EngineObserver } from './engine/engine.js';

@@ -21,6 +21,8 @@ export interface CellResult {
   conns: number;
   results: Record<string, { rps: number; chunksPerSec?: number; p50Us: number; p99Us: number; errors: number; cores: Record<string, number>; machineCores: number; runs: object[] }>;
   vsPlain: Record<string, { ratio: number; p50DeltaUs: number }>;
+  /** Against subprocess mode with nothing observed (sub-json): what observability costs. */
+  vsSubprocess?: Record<string, { ratio: number; p50DeltaUs: number }>;
   vsBridge: Record<string, { ratio: number; p50DeltaUs: number }>;
 }
 
@@ -76,7 +78,7 @@ export function summariseCell(cell: CellSpec, servers: string[], runs: Map<strin
     }
     return out;
   };
-  return { key: cell.key, route: cell.route, conns: cell.conns, results, vsPlain: versus('plain'), vsBridge: versus('bridge') };
+  return { key: cell.key, route: cell.route, conns: cell.conns, results, vsPlain: versus('plain'), vsBridge: versus('bridge'), vsSubprocess: versus('sub-json') };
 }
 
 /** The issue's targets that this run has the figures for (subprocess mode: the default json codec). */
@@ -99,6 +101,21 @@ export function targets(r: Omit<Result, 'targets'>): Result['targets'] {
     add(`${key}: direct mode, forward route >= 0.9x plain Fastify`, c(key)?.vsPlain['direct-forward']?.ratio, (v) => v >= 0.9);
   }
   add('echo c=64: rate limit on (never reached) >= 0.8x off, subprocess json', roundRatio(echo64, 'sub-json-rl', 'sub-json'), (v) => v >= 0.8);
+  // CPU per request (every process of the server, from /proc) is the steadier figure on a shared machine.
+  const cpuPerRequest = (key: string): number | undefined => {
+    const res = echo64?.results[key];
+    if (!res || !(res.rps > 0)) return undefined;
+    return Object.values(res.cores).reduce((a, b) => a + b, 0) / res.rps;
+  };
+  const cpuRatio = (key: string): number | undefined => {
+    const a = cpuPerRequest(key);
+    const b = cpuPerRequest('sub-json');
+    return a !== undefined && b !== undefined ? round3(a / b) : undefined;
+  };
+  add('echo c=64: metrics on, CPU per request <= 1.05x subprocess without', cpuRatio('sub-metrics'), (v) => v <= 1.05);
+  add('echo c=64: OpenTelemetry API without SDK, CPU per request <= 1.02x subprocess without', cpuRatio('sub-otel-api'), (v) => v <= 1.02);
+  add('echo c=64: metrics on >= 0.95x subprocess without (costs at most 5 %)', echo64?.vsSubprocess?.['sub-metrics']?.ratio, (v) => v >= 0.95);
+  add('echo c=64: OpenTelemetry API without SDK >= 0.98x subprocess without (nothing measurable)', echo64?.vsSubprocess?.['sub-otel-api']?.ratio, (v) => v >= 0.98);
   add('web process fork to listening < 150 ms (median)', r.coldStart?.webForkToListeningMs.median, (v) => v < 150);
   add('kill -9 to serving again < 250 ms with one worker (median)', r.coldStart?.kill9ToServingMs.median, (v) => v < 250);
   add('demo at 16 streams: continuous batching >= 4x tokens/s of each alone', r.demoTokens?.gain, (v) => v >= 4);

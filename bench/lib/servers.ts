@@ -28,6 +28,9 @@ export const SPECS: ServerSpec[] = [
   { key: 'sub-v8', label: 'subprocess (v8)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'v8'] },
   // The rate limiter's cost: sub-json with a limit nobody reaches (buckets in the main process, one control round trip per request).
   { key: 'sub-json-rl', label: 'subprocess (json) + rate limit', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--rate-limit'], cells: ['echo-c64'] },
+  // Observability's cost, against sub-json: the OpenTelemetry API loaded with no SDK, and /metrics on.
+  { key: 'sub-otel-api', label: 'subprocess + OTel API, no SDK', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--otel-api'] },
+  { key: 'sub-metrics', label: 'subprocess + metrics', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--metrics'] },
 ];
 
 export interface Pid {

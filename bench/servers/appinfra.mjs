@@ -8,15 +8,34 @@
 //                          the web process reaches the engine over signed loopback TCP
 //                          instead of its pipe
 //   --rate-limit           a rate limit nobody reaches (the limiter's cost)
+//   --otel-api             the OpenTelemetry API loaded and a tracer taken in both processes, no SDK
+//   --metrics              GET /metrics on (prom-client figures of every process)
 import { parseArgs } from 'node:util';
 import { Queue, ServerBuilder } from '../../dist/index.js';
 import { HOST, PORT, chunks, echo, event, onStop, ready, sseResponse } from './shared.mjs';
 
-const { values } = parseArgs({ options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false }, 'rate-limit': { type: 'boolean', default: false }, transport: { type: 'string', default: 'pipe' } } });
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string' },
+    codec: { type: 'string', default: 'json' },
+    'restart-now': { type: 'boolean', default: false },
+    'rate-limit': { type: 'boolean', default: false },
+    transport: { type: 'string', default: 'pipe' },
+    'otel-api': { type: 'boolean', default: false },
+    metrics: { type: 'boolean', default: false },
+  },
+});
 const mode = values.mode;
 if (!['direct-inline', 'direct-forward', 'subprocess'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward or subprocess, not ${mode}`);
 
-let routes = new ServerBuilder(`bench-${mode}`).withHost(HOST).withPort(PORT).routes;
+const top = new ServerBuilder(`bench-${mode}`).withHost(HOST).withPort(PORT);
+if (values['otel-api']) {
+  const setup = new URL('./otel-api.mjs', import.meta.url);
+  await import(setup.href);
+  top.withTracing(setup);
+}
+if (values.metrics) top.withMetrics();
+let routes = top.routes;
 if (mode === 'direct-inline') {
   routes = routes
     .withRoute('/echo', async (req) => echo(req.body), { methods: ['POST'] })

@@ -23,7 +23,7 @@ const { server, model } = createDemoServer({
 const app = new AppBuilder('demo')
   .withDescription(`appinfra demo: OpenAI-style completions from ${model.name}, a CPU-bound engine in the main process`)
   .withVersion('0.1.0')
-  .tools.withPlugin(new ServerPlugin(server, { toolHelp: 'Serve /v1/completions, /docs and /_health (default tool)' }))
+  .tools.withPlugin(new ServerPlugin(server, { toolHelp: 'Serve /v1/completions, /docs, /_health, /metrics and /_status (default tool)' }))
   .withCmd('measure', measure, {
     help: 'Measure /_health latency while the engine is busy (subprocess vs direct mode) and tokens/s with and without batching',
     options: [

@@ -24,6 +24,9 @@ export function createDemoServer(options: DemoOptions = {}): { server: Server; m
     .withTitle('appinfra demo: a CPU-bound completion engine behind a web process')
     .withDescription(`OpenAI-style /v1/completions served by ${model.name} (vocabulary ${model.vocabSize} BPE tokens, ~${(model.flopsPerToken / 1e6).toFixed(1)}M multiply-adds per token).`)
     .withVersion('0.1.0')
+    // Prometheus figures of every process, and the live page that draws them (127.0.0.1 only by default).
+    .withMetrics()
+    .withStatusPage()
     .routes.fromModule(new URL('./routes.ts', import.meta.url))
     .done();
   if (options.subprocess !== false) builder = builder.subprocess.withIpc(new Queue(), new Queue()).done();

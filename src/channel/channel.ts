@@ -12,7 +12,7 @@ import {
   fromWireError,
   type WireError,
 } from '../errors/index.js';
-import { channels } from '../observability/diagnostics.js';
+import { channels, requestTracing, type RequestTraceContext } from '../observability/diagnostics.js';
 import { Deadlines } from './deadlines.js';
 import { CallWaiter, StreamWaiter } from './waiters.js';
 import type { Waiter } from './waiter.js';
@@ -27,6 +27,8 @@ export interface ChannelOptions {
   responseTimeout: number;
   /** This web process's address for replies (seed-000 `reply_to`). */
   replyTo?: string;
+  /** What requests go to, as the `appinfra:handoff` event names it: `engine` (default), or a process group. */
+  target?: string;
 }
 
 export interface SubmitOptions {
@@ -163,13 +165,13 @@ export class IPCChannel {
    * encoded; otherwise sends the request and keeps `waiter` until its end.
    */
   open(waiter: Waiter, request: unknown, options: SubmitOptions): AppinfraError | undefined {
-    if (!this.running || !this.link?.isOpen) return this.refuse(options.route, 'channel closed', new ChannelClosedError());
+    if (!this.running || !this.link?.isOpen) return this.refuse(options, 'closed', new ChannelClosedError());
     if (this.waiters.size >= this.options.maxPending) {
-      return this.refuse(options.route, 'max pending', new OverloadedError(`Server is at capacity (${this.options.maxPending} requests pending), retry later`));
+      return this.refuse(options, 'overloaded', new OverloadedError(`Server is at capacity (${this.options.maxPending} requests pending), retry later`));
     }
     const given = request && typeof request === 'object' ? (request as { id?: unknown }).id : undefined;
     const id = typeof given === 'string' || typeof given === 'number' ? String(given) : this.nextId();
-    if (this.waiters.has(id)) return this.refuse(options.route, 'duplicate id', new StateError(`A request with id "${id}" is already pending; ids must be unique`));
+    if (this.waiters.has(id)) return this.refuse(options, 'invalid', new StateError(`A request with id "${id}" is already pending; ids must be unique`));
     if (given === undefined && request && typeof request === 'object' && !Array.isArray(request)) {
       (request as { id?: string }).id = id;
     }
@@ -184,20 +186,34 @@ export class IPCChannel {
       envelope.stream = true;
       envelope.window = window;
     }
+    const trace: RequestTraceContext | undefined = requestTracing.hasSubscribers ? (waiter.trace = { id, route: options.route, replyTo: this.replyTo, traceparent: options.traceparent, port }) : undefined;
+    if (trace) requestTracing.start.publish(trace);
     try {
       this.link.send(envelope);
     } catch (err) {
+      if (trace) {
+        trace.error = err;
+        trace.outcome = 'error';
+        requestTracing.error.publish(trace);
+        requestTracing.end.publish(trace);
+        waiter.trace = undefined;
+      }
       // The request holds a value the codec cannot carry: only this request fails, the link is intact.
-      if (err instanceof EncodeError) return this.refuse(options.route, 'unencodable request', err);
+      if (err instanceof EncodeError) return this.refuse(options, 'invalid', err);
       throw err;
     }
     waiter.id = id;
     waiter.route = options.route;
+    waiter.traceparent = options.traceparent;
     waiter.started = performance.now();
     this.waiters.set(id, waiter);
     this.deadlines.add(waiter, timeoutMs, waiter.started);
     this.stats.submitted++;
-    if (channels.ingress.hasSubscribers) channels.ingress.publish({ id, route: options.route, port, replyTo: this.replyTo });
+    if (channels.ingress.hasSubscribers) channels.ingress.publish({ id, route: options.route, port, replyTo: this.replyTo, traceparent: options.traceparent });
+    if (channels.handoff.hasSubscribers) {
+      channels.handoff.publish({ id, route: options.route, replyTo: this.replyTo, traceparent: options.traceparent, transport: this.link.transport ?? 'custom', target: this.options.target ?? 'engine' });
+    }
+    if (trace) requestTracing.end.publish(trace);
     return undefined;
   }
 
@@ -217,9 +233,9 @@ export class IPCChannel {
     if (!w.ended) this.link?.send({ kind: 'credit', id: w.id, window: n });
   }
 
-  private refuse(route: string | undefined, reason: string, err: AppinfraError): AppinfraError {
+  private refuse(options: SubmitOptions, reason: string, err: AppinfraError): AppinfraError {
     this.stats.rejected++;
-    if (channels.rejected.hasSubscribers) channels.rejected.publish({ route, reason });
+    if (channels.rejected.hasSubscribers) channels.rejected.publish({ route: options.route, replyTo: this.replyTo, traceparent: options.traceparent, reason });
     return err;
   }
 
@@ -244,12 +260,12 @@ export class IPCChannel {
         }
         // A unary request answered by a chunk: the chunk is the answer.
         this.settle(w);
-        w.receive(e);
+        this.traced(w, e);
         return;
       case 'response':
       case 'end':
         this.settle(w);
-        w.receive(e);
+        this.traced(w, e);
         return;
       case 'error':
         this.end(w, fromWireError(e.payload as WireError), false);
@@ -263,7 +279,7 @@ export class IPCChannel {
   private settle(w: Waiter): void {
     this.remove(w);
     this.stats.completed++;
-    this.egress(w, 'ok');
+    this.egress(w, 'ok', 200);
   }
 
   /** The one failure path: timeout, client gone, engine error, channel closed. */
@@ -274,8 +290,33 @@ export class IPCChannel {
     else if (err instanceof ClientGoneError) this.stats.cancelled++;
     else this.stats.failed++;
     if (notifyEngine) this.link?.send({ kind: 'cancel', id: w.id, replyTo: this.replyTo });
-    this.egress(w, outcomeOf(err));
+    const outcome = outcomeOf(err);
+    this.egress(w, outcome, err.status);
+    const trace = w.trace;
+    if (trace !== undefined) {
+      w.trace = undefined;
+      trace.outcome = outcome;
+      trace.error = err;
+      requestTracing.error.publish(trace);
+    }
     w.failed(err);
+  }
+
+  /** Hands the last reply to its waiter between the tracing channel's asyncStart and asyncEnd. */
+  private traced(w: Waiter, e: Envelope): void {
+    const trace = w.trace;
+    if (trace === undefined) {
+      w.receive(e);
+      return;
+    }
+    w.trace = undefined;
+    trace.outcome = 'ok';
+    requestTracing.asyncStart.publish(trace);
+    try {
+      w.receive(e);
+    } finally {
+      requestTracing.asyncEnd.publish(trace);
+    }
   }
 
   private remove(w: Waiter): void {
@@ -284,8 +325,10 @@ export class IPCChannel {
     this.deadlines.delete(w);
   }
 
-  private egress(w: Waiter, outcome: Outcome): void {
-    if (channels.egress.hasSubscribers) channels.egress.publish({ id: w.id, route: w.route, outcome, ms: performance.now() - w.started });
+  private egress(w: Waiter, outcome: Outcome, status: number): void {
+    if (channels.egress.hasSubscribers) {
+      channels.egress.publish({ id: w.id, route: w.route, replyTo: this.replyTo, traceparent: w.traceparent, outcome, status, ms: performance.now() - w.started });
+    }
   }
 
   private closeAll(reason: string, notifyEngine = false): void {

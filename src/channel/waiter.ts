@@ -1,6 +1,7 @@
 import type { Envelope } from '../contract/envelope.js';
 import type { AppinfraError } from '../errors/index.js';
 import type { Timed } from './deadlines.js';
+import type { RequestTraceContext } from '../observability/diagnostics.js';
 
 /**
  * One request awaiting the engine, from admission to its end. It ends exactly once
@@ -18,6 +19,10 @@ export abstract class Waiter implements Timed {
   deadline = 0;
   timeoutMs = 0;
   queued = 0;
+  /** The W3C trace context it was sent with (observability messages carry it). */
+  traceparent: string | undefined;
+  /** The `appinfra:request` tracing context, only while someone subscribes to it. */
+  trace: RequestTraceContext | undefined;
   /** Set by the channel when the waiter ends; a late envelope for it is dropped. */
   ended = false;
 

@@ -9,7 +9,11 @@ export type ToWeb =
   | { type: 'status'; supervisor: SupervisorStatus }
   | { type: 'drain'; timeout: number }
   /** The answers to a web process's `rate` takes, in its order: the buckets live in the main process, shared by every worker. */
-  | { type: 'rate'; first: number; results: TakeResult[] };
+  | { type: 'rate'; first: number; results: TakeResult[] }
+  /** Metrics: send this process's figures (`metrics` with the same id). */
+  | { type: 'collect'; id: number }
+  /** Metrics: every process's figures, for the web process's `scrape` with this id. */
+  | { type: 'scraped'; id: number; metrics: MetricsJson[] };
 
 export type FromWeb =
   /** The web process listens for control messages: the main process sends `init`. */
@@ -23,7 +27,11 @@ export type FromWeb =
    * Take one token from each of these rate-limit buckets kept by the main process (answered
    * by one `rate` ToWeb): the takes of one event-loop turn travel together, numbered from `first`.
    */
-  | { type: 'rate'; first: number; takes: RateTake[] };
+  | { type: 'rate'; first: number; takes: RateTake[] }
+  /** Metrics: this process's figures, answering `collect`. */
+  | { type: 'metrics'; id: number; metrics: MetricsJson }
+  /** Metrics: a client asked this web process for /metrics or /_status: gather every process's figures. */
+  | { type: 'scrape'; id: number };
 
 /** One take of a `rate` message: which bucket, which client, and the bucket's rule. */
 export interface RateTake {
@@ -31,6 +39,9 @@ export interface RateTake {
   key: string;
   rule: BucketRule;
 }
+
+/** One process's metrics as prom-client's `registry.getMetricsAsJSON()` gives them (plain data). */
+export type MetricsJson = unknown[];
 
 /** What the supervisor tells a web process so `/_health` can report it. */
 export interface SupervisorStatus {

@@ -1,4 +1,5 @@
 import type { Port } from '../contract/envelope.js';
+import type { Logger } from 'pino';
 
 /** What an engine handler knows about the request it serves, whatever protocol it came by. */
 export interface EngineContext {
@@ -15,6 +16,11 @@ export interface EngineContext {
   readonly isStream: boolean;
   /** Aborts when the client goes away, the deadline passes, or the web process is lost. */
   readonly signal: AbortSignal;
+  /**
+   * A pino child logger bound to `reqId` (the correlation id) and `traceId`: the web
+   * process's access log carries the same two, so one grep finds a request on both sides.
+   */
+  readonly log: Logger;
   /**
    * Emits one stream chunk. Resolves when the chunk may be followed by another without
    * overrunning the client (credit-based backpressure). After a cancel it resolves and drops.

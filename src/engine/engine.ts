@@ -12,6 +12,16 @@ import { summarize, type HandlerStats } from './handler-stats.js';
 import type { Lane, Settle } from './lane.js';
 import { Limiter, type LimitOptions } from './limiter.js';
 import { StepLoop, type StepHandler } from './steps.js';
+import { context, trace } from '@opentelemetry/api';
+import { engineSpan, endEngineSpan } from '../observability/engine-span.js';
+import { isTracing } from '../observability/tracing.js';
+import type { Outcome } from './pending.js';
+
+/** What a metrics exporter learns of each request the engine ends (set with `engine.observe`). */
+export interface EngineObserver {
+  /** `p.arrived`/`p.taken` are performance.now() stamps: queue wait is taken - arrived, handler time now - taken. */
+  finished(p: PendingRequest, outcome: Outcome): void;
+}
 
 export interface EngineStats {
   received: number;
@@ -20,6 +30,10 @@ export interface EngineStats {
   cancelled: number;
   /** Requests lost with their web process (crash, exit). */
   lostWithLink: number;
+  /** Stream chunks sent to web processes. */
+  chunks: number;
+  /** Times a stream ran out of credit with chunks waiting (a slow client parked it). */
+  creditStalls: number;
   /** Replies put for an id that is not pending (already cancelled, or never seen): dropped. */
   dropped: number;
 }
@@ -55,7 +69,8 @@ export class Engine {
   /** The one timer that sends handler figures to the web processes a moment after activity. */
   private figuresTimer: NodeJS.Timeout | undefined;
   private relay: EngineRelay | undefined;
-  readonly stats: EngineStats = { received: 0, completed: 0, failed: 0, cancelled: 0, lostWithLink: 0, dropped: 0 };
+  readonly stats: EngineStats = { received: 0, completed: 0, failed: 0, cancelled: 0, lostWithLink: 0, dropped: 0, chunks: 0, creditStalls: 0 };
+  private observer: EngineObserver | undefined;
 
   /** Where unexpected handler failures are logged, with their stack (the client sees a generic 500). */
   readonly logger: Logger;
@@ -67,6 +82,23 @@ export class Engine {
   ) {
     this.logger = logger ?? pino({ name: 'engine', level: 'warn' });
     responseQ?.setSink((item) => this.putResponse(item));
+  }
+
+  /**
+   * Tells `observer` about every request's end, with its timings (one observer: the
+   * server's metrics). Until then no timestamp is taken per request.
+   */
+  observe(observer: EngineObserver | undefined): void {
+    this.observer = observer;
+    this.requestQ?.onTake(
+      observer
+        ? (item: unknown) => {
+            const id = item && typeof item === 'object' ? (item as { id?: unknown }).id : undefined;
+            const p = id === undefined ? undefined : this.pending.get(String(id));
+            if (p && p.taken === 0) p.taken = performance.now();
+          }
+        : undefined,
+    );
   }
 
   /**
@@ -140,6 +172,13 @@ export class Engine {
     return this.pending.size;
   }
 
+  /** Streams the engine is sending now. */
+  get openStreams(): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.isStream) n++;
+    return n;
+  }
+
   /** Pending requests per web process (reply-to address). */
   pendingByReplyTo(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -191,6 +230,7 @@ export class Engine {
    * codec refused counts as failed, not completed.
    */
   private readonly hooks: PendingHooks = {
+    logger: () => this.logger,
     finished: (p, outcome) => {
       if (this.pending.get(p.id) === p) this.pending.delete(p.id);
       if (p.lane) {
@@ -199,6 +239,10 @@ export class Engine {
       }
       if (outcome === 'completed') this.stats.completed++;
       else if (outcome === 'failed') this.stats.failed++;
+      if (p.chunks !== 0) this.stats.chunks += p.chunks;
+      if (p.stalls !== 0) this.stats.creditStalls += p.stalls;
+      if (p.span !== undefined) endEngineSpan(p, outcome);
+      this.observer?.finished(p, outcome);
     },
     unsendable: (p, err: EncodeError) => {
       this.logger.error(
@@ -263,6 +307,8 @@ export class Engine {
     }
     const p = new PendingRequest(e, link, this.hooks);
     this.pending.set(p.id, p);
+    if (this.observer !== undefined) p.arrived = performance.now();
+    if (isTracing()) p.span = engineSpan(p);
     let payload: unknown;
     try {
       payload = e.payload;
@@ -282,12 +328,15 @@ export class Engine {
     }
     const handler = (p.route !== undefined ? this.handlers.get(p.route) : undefined) ?? this.fallback;
     if (handler) {
-      if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, via: 'handler' });
-      this.run(handler, payload, p);
+      if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, traceparent: p.traceparent, via: 'handler' });
+      if (p.arrived !== 0) p.taken = performance.now();
+      // The handler's own spans (and the SDK's auto-instrumentation) nest under the engine's span.
+      if (p.span !== undefined) context.with(trace.setSpan(context.active(), p.span), () => this.run(handler, payload, p));
+      else this.run(handler, payload, p);
       return;
     }
     if (this.requestQ) {
-      if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, via: 'queue' });
+      if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, traceparent: p.traceparent, via: 'queue' });
       if (payload && typeof payload === 'object' && !Array.isArray(payload) && (payload as { id?: unknown }).id === undefined) {
         (payload as { id: string }).id = p.id;
       }

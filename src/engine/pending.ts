@@ -3,6 +3,9 @@ import type { Link } from '../ipc/transports/link.js';
 import { ClientGoneError, EncodeError, toWireError } from '../errors/index.js';
 import type { EngineContext } from './context.js';
 import type { Lane } from './lane.js';
+import type { Logger } from 'pino';
+import type { Span } from '@opentelemetry/api';
+import { traceIdOf } from '../observability/trace-context.js';
 
 /** How a request ended: its last envelope was a reply or an error, or nothing was sent (cancel, lost link). */
 export type Outcome = 'completed' | 'failed' | 'aborted';
@@ -13,6 +16,8 @@ export interface PendingHooks {
   finished(p: PendingRequest, outcome: Outcome): void;
   /** A reply or chunk the codec could not encode: the request was failed with a generic 500 instead. */
   unsendable(p: PendingRequest, err: EncodeError): void;
+  /** The engine's logger: `ctx.log` is its child bound to the request's ids. */
+  logger(): Logger;
 }
 
 /** What the client gets for an answer that could not be sent: nothing about the value, which may hold secrets. */
@@ -43,7 +48,16 @@ export class PendingRequest implements EngineContext {
   lane: Lane | undefined;
   /** Chunks a JSON caller receives as one array when the handler streams anyway. */
   collected: unknown[] | undefined;
+  /** performance.now() when it reached the engine and when a handler took it (0: not observed). */
+  arrived = 0;
+  taken = 0;
+  /** Stream chunks sent, and how often the stream ran out of credit with chunks waiting (a slow client). */
+  chunks = 0;
+  stalls = 0;
+  /** The engine's span for this request, when a tracer provider is registered. */
+  span: Span | undefined;
   private controller: AbortController | undefined;
+  private logger: Logger | undefined;
   private credits: number;
   private backlog: Outgoing[] = [];
 
@@ -67,6 +81,12 @@ export class PendingRequest implements EngineContext {
     // Created on first use: most handlers never look, and a controller per request costs.
     this.controller ??= new AbortController();
     return this.controller.signal;
+  }
+
+  /** A pino child of the engine's logger bound to this request's correlation id and trace id. */
+  get log(): Logger {
+    this.logger ??= this.hooks.logger().child({ reqId: this.id, ...(this.traceparent ? { traceId: traceIdOf(this.traceparent) } : {}) });
+    return this.logger;
   }
 
   /** A chunk marked `isFinal: true` is the stream's last (the seed's queue style, and handlers that yield one). */
@@ -133,10 +153,20 @@ export class PendingRequest implements EngineContext {
         this.finish({ kind: 'end', id: this.id, payload: o.chunk });
       } else if (this.trySend({ kind: 'chunk', id: this.id, payload: o.chunk })) {
         this.credits--;
+        this.chunks++;
       }
       o.resolve();
     }
+    // Out of credit with chunks waiting: the client is slower than the handler.
+    if (this.credits <= 0 && this.backlog.length > 0 && !this.done && !this.parked) {
+      this.parked = true;
+      this.stalls++;
+    } else if (this.credits > 0) {
+      this.parked = false;
+    }
   }
+
+  private parked = false;
 
   private finish(envelope: Envelope): void {
     this.done = true;

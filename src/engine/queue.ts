@@ -29,6 +29,8 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
   private closed = false;
   /** Set by the owner that drains this queue (the engine's reply router). */
   private sink: ((item: T) => void | Promise<void>) | undefined;
+  /** Set by the engine while metrics are on: told when an item is taken (its queue wait ends). */
+  private taken: ((item: T) => void) | undefined;
 
   constructor(readonly name = 'queue') {}
 
@@ -60,6 +62,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     const getter = this.getters.shift();
     if (getter) {
       this.release(getter);
+      this.taken?.(item);
       getter.resolve(item);
     } else {
       this.items.push(item);
@@ -130,8 +133,14 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     this.sink = sink;
   }
 
+  /** @internal The engine times the wait of items on its request queue. */
+  onTake(listener: ((item: T) => void) | undefined): void {
+    this.taken = listener;
+  }
+
   private shift(): T {
     const item = this.items[this.head]!;
+    this.taken?.(item);
     this.items[this.head++] = undefined as T;
     // Compact occasionally so a long-lived queue does not keep a growing array.
     if (this.head > 1024 && this.head * 2 > this.items.length) {

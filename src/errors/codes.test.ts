@@ -44,6 +44,7 @@ test('the table: every code and the status it answers with', () => {
     APPINFRA_ERR_GROUP_UNAVAILABLE: 503,
     APPINFRA_ERR_QUEUE_EMPTY: 500,
     APPINFRA_ERR_QUEUE_CLOSED: 500,
+    APPINFRA_ERR_STATUS_TOKEN: 401,
     ENGINE_ERROR: 500,
     NO_HANDLER: 501,
     DUPLICATE_ID: 409,

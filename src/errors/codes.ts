@@ -32,6 +32,7 @@ export const CODES = {
   APPINFRA_ERR_GROUP_UNAVAILABLE: { status: 503, message: 'The process group has no ready process' },
   APPINFRA_ERR_QUEUE_EMPTY: { status: 500, message: 'Queue is empty' },
   APPINFRA_ERR_QUEUE_CLOSED: { status: 500, message: 'Queue is closed' },
+  APPINFRA_ERR_STATUS_TOKEN: { status: 401, message: 'The status page needs its token: ?token=... or an Authorization: Bearer header' },
   // Engine handlers: the default code of an EngineError, and the engine's own refusals.
   ENGINE_ERROR: { status: 500, message: 'The engine handler failed' },
   NO_HANDLER: { status: 501, message: 'No engine handler for this route' },

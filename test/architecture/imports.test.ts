@@ -116,9 +116,9 @@ test('the parser sees the imports (static, dynamic and type-only) and every one 
   assert.deepEqual(dangling, [], `imports of files that do not exist:\n${show(dangling)}`);
 });
 
-test('user code is imported in two places only: route modules (web side) and the engine module (CLI)', () => {
+test('user code is imported in three places only: route modules and the tracing setup (web side), and the engine module (CLI)', () => {
   const computed = EDGES.filter((e) => e.to === '(computed)').map((e) => e.from);
-  assert.deepEqual(computed.sort(), ['runtime/web/adapters/modules.ts', 'server/cli/app-engine.ts']);
+  assert.deepEqual(computed.sort(), ['runtime/web/adapters/modules.ts', 'runtime/web/entry.ts', 'server/cli/app-engine.ts']);
 });
 
 test('runtime/main reaches runtime/web only through the one lazy import of direct mode', () => {

@@ -76,13 +76,13 @@ test('api/uvicorn/ipc problems are reported together with the file’s own, with
 test('a problem in one section hides none in another: uvicorn, api, ipc and endpoints are all checked', () => {
   assert.deepEqual(problems({ ...base, endpoints: [{ path: 'x', handler: 'echo' }], api: { prot: 1 }, uvicorn: { workers: 0 }, ipc: { codec: 'yaml' } }), [
     'endpoints[0].path: got "x", expected a URL path starting with "/"',
-    'api.prot: unknown key; known keys are host, port, title, description, version, responseTimeout, logFile, autoRestart, restartDelay, maxRestarts, uvicorn, rateLimit, auth, maxPayloadBytes',
+    'api.prot: unknown key; known keys are host, port, title, description, version, responseTimeout, logFile, autoRestart, restartDelay, maxRestarts, uvicorn, rateLimit, auth, maxPayloadBytes, metrics, statusPage, tracing',
     'uvicorn.workers: got 0, expected a positive integer (number of web processes)',
     'ipc.codec: got "yaml", expected one of json, msgpack, v8',
   ]);
   // An unknown uvicorn key used to stop the load before api was looked at.
   assert.deepEqual(problems({ ...base, api: { prot: 1 }, uvicorn: { port: 3 } }), [
-    'api.prot: unknown key; known keys are host, port, title, description, version, responseTimeout, logFile, autoRestart, restartDelay, maxRestarts, uvicorn, rateLimit, auth, maxPayloadBytes',
+    'api.prot: unknown key; known keys are host, port, title, description, version, responseTimeout, logFile, autoRestart, restartDelay, maxRestarts, uvicorn, rateLimit, auth, maxPayloadBytes, metrics, statusPage, tracing',
     'uvicorn.port: unknown key; known keys are workers, timeoutKeepAlive, limitConcurrency, limitMaxRequests, backlog, logLevel, accessLog, sslKeyfile, sslCertfile, http2',
   ]);
   // A key given twice is one problem among the others, not the only one.

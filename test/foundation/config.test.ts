@@ -34,6 +34,7 @@ test('defaults are the seed\'s (host is 127.0.0.1 for safety) plus the grown fie
       logFile: null, autoRestart: true, restartDelay: 1.0, maxRestarts: 5, uvicorn: undefined,
       // Ingress policies: off, and Fastify's 1 MiB body limit stated.
       rateLimit: null, auth: null, maxPayloadBytes: 1048576,
+      metrics: { enabled: false, path: '/metrics' }, statusPage: { enabled: false, path: '/_status', token: null }, tracing: { setup: null },
     },
   );
   const seedUvicorn = {

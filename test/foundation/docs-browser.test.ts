@@ -1,14 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../browser.js';
 import type { FastifyInstance } from 'fastify';
 import { ServerBuilder, type Server } from '../../src/index.js';
 import { assertNoLeaks, resourcesNow } from '../helpers.js';
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 let baseline: string[];
 let server: Server;
@@ -30,7 +27,7 @@ before(async () => {
     .done()
     .build();
   url = (await server.listen()).url;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

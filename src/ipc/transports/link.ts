@@ -6,6 +6,8 @@ import type { Envelope } from '../../contract/envelope.js';
  */
 export interface Link {
   readonly name: string;
+  /** Which transport this is (`memory`, `pipe`, ...): observability's handoff events name it. */
+  readonly transport?: string;
   /**
    * Queues an envelope; delivery is in order. A closed link drops it silently. Throws
    * `EncodeError`, before anything is queued, when the codec cannot encode the envelope:

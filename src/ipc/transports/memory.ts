@@ -15,6 +15,8 @@ class MemoryLink implements Link {
   private scheduled = false;
   readonly congested = false;
 
+  readonly transport = 'memory';
+
   constructor(readonly name: string) {}
 
   get isOpen(): boolean {

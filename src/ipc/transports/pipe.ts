@@ -21,6 +21,7 @@ export interface PipeLinkOptions {
  */
 export class PipeLink implements Link {
   readonly name: string;
+  readonly transport = 'pipe';
   private readonly codec: Codec;
   private readonly decoder: FrameDecoder;
   private readonly guard: FrameGuard | undefined;

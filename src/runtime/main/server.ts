@@ -19,6 +19,8 @@ import type { GroupSpec, GroupStatus, TcpLocalSpec } from '../../contract/groups
 import { GroupSupervisor } from './groups/supervisor.js';
 import { LocalHub } from './hub.js';
 import type { ListenerStats } from '../../ipc/transports/tcp.js';
+import type { EngineMetrics } from '../../observability/metrics/engine.js';
+import type { Registry } from 'prom-client';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -82,6 +84,9 @@ export class Server extends EventEmitter<ServerEvents> {
   private groupStatusTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
   private resolveStopped: (() => void) | undefined;
+  /** The engine's (and supervision's) metrics, while `/metrics` or `/_status` is enabled. */
+  private engineMetrics: EngineMetrics | undefined;
+  private readonly metricAdders: ((registry: Registry) => void)[] = [];
 
   constructor(parts: ServerParts) {
     super();
@@ -152,16 +157,62 @@ export class Server extends EventEmitter<ServerEvents> {
         extras: { inlineRoutes: p.inlineRoutes, routers: p.routers, exceptionHandlers: p.exceptionHandlers, middleware: p.middleware, callbacks: p.callbacks ?? [] },
         ...(p.rateStore ? { rateStore: p.rateStore } : {}),
         ...((p.groups?.length ?? 0) > 0 ? { groups: () => this.groupStatus } : {}),
+        ...(this.observing ? { metrics: await this.directMetrics() } : {}),
       });
       await app.ready();
     } catch (err) {
       // A plugin or an ssl file failed: close what was opened so far, then report.
       await app?.close().catch(() => undefined);
       await channel.stop();
+      this.closeMetrics();
       throw err;
     }
     this.direct = { app, channel, web };
     return app;
+  }
+
+  /**
+   * The hook for other subsystems' figures (process groups, a backbone): `add` is called with
+   * the main process's prom-client registry once metrics are on (at `listen()`, or now if
+   * they already are), to register metrics there, typically with a `collect()` reading the
+   * subsystem's state at scrape time. They appear in `/metrics` and feed `/_status`.
+   */
+  addMetrics(add: (registry: Registry) => void): this {
+    this.metricAdders.push(add);
+    if (this.engineMetrics) add(this.engineMetrics.registry);
+    return this;
+  }
+
+  private withAdders(metrics: EngineMetrics): EngineMetrics {
+    for (const add of this.metricAdders) add(metrics.registry);
+    return metrics;
+  }
+
+  private get observing(): boolean {
+    return this.config.metrics.enabled || this.config.statusPage.enabled;
+  }
+
+  /** Direct mode: one process, one registry; the web side adds its figures to the engine's. */
+  private async directMetrics(): Promise<EngineMetrics> {
+    const { EngineMetrics } = await import('../../observability/metrics/engine.js');
+    return this.withAdders((this.engineMetrics = new EngineMetrics(this.engine, 'direct', undefined)));
+  }
+
+  /** Subprocess mode: the main process's figures, which every scrape adds to the web processes'. */
+  private async subprocessMetrics(): Promise<(() => Promise<unknown[]>) | undefined> {
+    if (!this.observing) return undefined;
+    const { EngineMetrics } = await import('../../observability/metrics/engine.js');
+    const metrics = (this.engineMetrics = new EngineMetrics(this.engine, 'engine', () => {
+      const s = this.supervisor;
+      return s && { restarts: s.restartCount, recycles: s.recycleCount, workers: s.status.workers, configured: s.status.configured };
+    }));
+    this.withAdders(metrics);
+    return () => metrics.registry.getMetricsAsJSON();
+  }
+
+  private closeMetrics(): void {
+    this.engineMetrics?.close();
+    this.engineMetrics = undefined;
   }
 
   /** Starts serving without blocking; resolves with the bound address (port 0 gives a free port). */
@@ -174,6 +225,7 @@ export class Server extends EventEmitter<ServerEvents> {
     try {
       await this.startGroups();
       if (this.isSubprocessMode) {
+        const metrics = await this.subprocessMetrics();
         const supervisor = new WebSupervisor({
           name: this.name,
           spec: this.webSpec,
@@ -182,6 +234,7 @@ export class Server extends EventEmitter<ServerEvents> {
           ...(this.parts.rateStore ? { buckets: this.parts.rateStore } : {}),
           ...(this.groupSupervisor ? { groups: () => this.groupStatus } : {}),
           ...(this.hub && this.parts.tcp?.web ? { hub: this.hub } : {}),
+          ...(metrics ? { metrics } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));
@@ -205,6 +258,7 @@ export class Server extends EventEmitter<ServerEvents> {
       this.state = 'stopped';
       await this.supervisor?.stop(0).catch(() => undefined);
       await this.stopGroups(0);
+      this.closeMetrics();
       if (this.direct) {
         // Built but never served (the port was taken): still run its onClose hooks, plugins may hold resources.
         await this.direct.app.close().catch(() => undefined);
@@ -266,6 +320,7 @@ export class Server extends EventEmitter<ServerEvents> {
       // After the web side: requests it was finishing may still need a group process.
       await this.stopGroups(timeout);
     } finally {
+      this.closeMetrics();
       this.state = 'stopped';
       this.resolveStopped?.();
     }
@@ -336,6 +391,7 @@ export class Server extends EventEmitter<ServerEvents> {
       await direct.app.close();
       await direct.channel.stop();
     }
+    this.closeMetrics();
   }
 
   /** Subprocess mode: the web processes serving now, one per worker slot. Empty before start and after stop. */

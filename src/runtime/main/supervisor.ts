@@ -10,9 +10,10 @@ import { FallbackResponder } from './fallback.js';
 import { formatSeconds } from './format.js';
 import { failedHealth } from './health.js';
 import { SubprocessManager, type ExitInfo } from './subprocess.js';
-import type { FromWeb, SupervisorStatus } from '../../contract/control.js';
+import type { FromWeb, MetricsJson, SupervisorStatus } from '../../contract/control.js';
 import { TokenBuckets, type RateLimitStore } from '../../ingress/buckets.js';
 import type { LocalHub } from './hub.js';
+import { MetricsGather } from './metrics-gather.js';
 
 export interface SupervisorOptions {
   name: string;
@@ -25,6 +26,8 @@ export interface SupervisorOptions {
   groups?: () => SupervisorStatus['groups'];
   /** Web processes reach the engine over this tcp_local endpoint instead of their pipe. */
   hub?: LocalHub;
+  /** The main process's own figures (engine, supervision), when metrics or the status page are on. */
+  metrics?: () => Promise<MetricsJson>;
 }
 
 export type SupervisorEvents = {
@@ -69,6 +72,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly fallback: FallbackResponder;
   /** One set of rate-limit buckets for every web process: the server's limit, not n times it. */
   private readonly buckets: RateLimitStore;
+  private readonly gatherer: MetricsGather | undefined;
   private restarts = 0;
   private recycles = 0;
   private failed = false;
@@ -87,6 +91,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
     super();
     this.listenPort = options.spec.api.port;
     this.buckets = options.buckets ?? new TokenBuckets();
+    if (options.metrics) this.gatherer = new MetricsGather(options.metrics);
     this.fallback = new FallbackResponder(() =>
       failedHealth({
         supervisor: this.status,
@@ -178,6 +183,10 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
 
   private onMessage(worker: Worker, msg: FromWeb): void {
     if (msg.type === 'served') void this.recycle(worker, msg.count);
+    else if (msg.type === 'metrics') this.gatherer?.received(msg.id, msg.metrics);
+    else if (msg.type === 'scrape' && this.gatherer) {
+      void this.gatherer.gather(this.serving().map((w) => w.manager)).then((metrics) => worker.manager.tell({ type: 'scraped', id: msg.id, metrics }));
+    }
   }
 
   /** Start first, then drain: capacity never drops and no request is cut. */
@@ -299,6 +308,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   /** Drains and stops every web process (drain -> terminate -> kill), and what else is open. */
   async stop(timeout: number): Promise<void> {
     this.stopping = true;
+    this.gatherer?.close();
     for (const t of this.restartTimers) clearTimeout(t);
     this.restartTimers.clear();
     await Promise.all([this.fallback.close(), ...[...this.all].map((w) => w.manager.stop(timeout))]);

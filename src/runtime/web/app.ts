@@ -24,6 +24,8 @@ import { installIngressPolicies } from './adapters/policy.js';
 import { installWebSocket } from './adapters/websocket.js';
 import { PROTOCOLS } from '../../contract/protocols.js';
 import { TokenBuckets, type RateLimitStore } from '../../ingress/buckets.js';
+import { installTracing } from './adapters/tracing.js';
+import { isTracing } from '../../observability/tracing.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,6 +49,8 @@ export interface BuildAppOptions {
   logStream?: NodeJS.WritableStream;
   /** Where rate-limit buckets live (a web process: the main process's; default: this process's). */
   rateStore?: RateLimitStore;
+  /** Installs `/metrics` and `/_status` with their hooks, when either is enabled (loaded lazily by the caller). */
+  observability?: (app: FastifyInstance) => Promise<void>;
 }
 
 /**
@@ -83,6 +87,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.decorateRequest('ipc', { getter: () => channel });
   // One tracker of the responses in flight, for the one shutdown path (drain.ts).
   installDrainer(app);
+  // The correlation id of the engine request a request made: the access log and spans carry it.
+  app.decorateRequest('appinfraId', '');
+  // Spans only when the user registered an SDK (tracing.setup in a web process): no hook otherwise.
+  if (isTracing()) installTracing(app);
+  await options.observability?.(app);
   const lifecycle = await installLifecycle(app, channel, spec.callbacks ?? [], extras?.callbacks ?? []);
   installErrorHandling(app, extras?.exceptionHandlers ?? [], lifecycle.onException);
   // uvicorn's timeout_keep_alive 0 closes after each response; Node's 0 would mean "never time out".
@@ -99,7 +108,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const forwards = spec.forwards.map((r) => (PROTOCOLS[r.reply].socket ? { ...r, maxPayloadBytes: r.maxPayloadBytes ?? spec.api.maxPayloadBytes } : r));
   const sockets = forwards.filter((r) => PROTOCOLS[r.reply].socket);
   if (sockets.length > 0) await installWebSocket(app, Math.max(spec.api.maxPayloadBytes, ...sockets.map((r) => r.maxPayloadBytes!)));
-  if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency);
+  if (uv.limitConcurrency) installConcurrencyLimit(app, uv.limitConcurrency, channel.replyTo);
 
   installLazyDocs(app, { title: spec.api.title, description: spec.api.description, version: spec.api.version });
 

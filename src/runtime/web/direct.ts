@@ -12,6 +12,7 @@ import type { InProcessExtras } from './extras.js';
 import type { RateLimitStore } from '../../ingress/buckets.js';
 import { webHealth } from './health.js';
 import type { GroupStatus } from '../../contract/groups.js';
+import type { EngineMetrics } from '../../observability/metrics/engine.js';
 
 export interface DirectWebOptions {
   spec: WebSpec;
@@ -20,15 +21,27 @@ export interface DirectWebOptions {
   rateStore?: RateLimitStore;
   /** Process groups' status, for `/_health`. */
   groups?: () => GroupStatus[];
+  /** The engine's metrics, when `/metrics` or `/_status` is on: the web side's figures join its registry. */
+  metrics?: EngineMetrics;
 }
 
 /** Builds the app a direct-mode server serves (startup callbacks run); `/_health` reports this one process. */
-export async function buildDirectApp({ spec, channel, extras, rateStore, groups }: DirectWebOptions): Promise<FastifyInstance> {
+export async function buildDirectApp({ spec, channel, extras, rateStore, groups, metrics }: DirectWebOptions): Promise<FastifyInstance> {
   const base = { restarts: 0, workers: 1, configured: 1, failed: false };
   const app = await buildApp({
     spec,
     channel,
     extras,
+    ...(metrics
+      ? {
+          observability: async (app: FastifyInstance) => {
+            const obs = await import('./observability.js');
+            // One process: its event-loop lag is reported once, by the engine's metrics.
+            const web = obs.createWebMetrics('direct', channel, app, metrics.registry, false);
+            obs.installObservability(app, spec, { metrics: web, gather: async () => [await metrics.registry.getMetricsAsJSON()] });
+          },
+        }
+      : {}),
     health: () => webHealth({ mode: 'direct', channel, codec: 'memory', supervisor: groups ? { ...base, groups: groups() } : base, reporting: spec.ipc.enableHealthReporting }),
     ...(rateStore ? { rateStore } : {}),
   });

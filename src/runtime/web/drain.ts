@@ -19,6 +19,8 @@ export interface DrainOptions {
 export interface Drainer {
   /** True once a drain has started. */
   readonly draining: boolean;
+  /** HTTP/1 responses being served now. */
+  readonly inFlight: number;
   /**
    * Stops accepting, lets every connection finish what it is doing, and resolves once
    * all are gone or `timeout` seconds have passed (then the rest are cut). Closes the
@@ -61,6 +63,9 @@ export function installDrainer(app: FastifyInstance): Drainer {
   const drainer: Drainer = {
     get draining() {
       return draining !== undefined;
+    },
+    get inFlight() {
+      return open.size;
     },
     drain(timeout, options = {}) {
       draining ??= drainApp(app, open, timeout, options.idleGrace ?? IDLE_GRACE_MS);

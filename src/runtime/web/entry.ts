@@ -18,6 +18,8 @@ import { webHealth } from './health.js';
 import { drainerOf } from './drain.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { RemoteBuckets } from './remote-buckets.js';
+import type { ScrapeClient } from './scrape-client.js';
+import { importUrl } from '../../process/import-url.js';
 
 function send(msg: FromWeb): boolean {
   if (!process.connected || !process.send) return false;
@@ -31,10 +33,13 @@ const buckets = new RemoteBuckets(send);
 /** What stops this process; replaced once the app is up. Before that there is nothing to drain. */
 let stop = (_timeout: number, code: number): void => process.exit(code);
 let supervisor: SupervisorStatus | undefined;
+let scrapes: ScrapeClient | undefined;
 
 async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   const { spec } = init;
   supervisor = init.supervisor;
+  // The user's OpenTelemetry SDK registers itself before anything could start a span.
+  if (spec.api.tracing.setup) await import(importUrl(spec.api.tracing.setup));
   // tcp_local when the user chose it (signed frames over loopback TCP), else the inherited pipe.
   const socket = init.tcp ? undefined : new Socket({ fd: DATA_FD, readable: true, writable: true });
   const link = socket
@@ -47,6 +52,21 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
     channel,
     health: () => webHealth({ mode: 'subprocess', channel, codec: spec.ipc.codec, supervisor: supervisor!, reporting: spec.ipc.enableHealthReporting }),
     rateStore: buckets,
+    ...(spec.api.metrics.enabled || spec.api.statusPage.enabled
+      ? {
+          observability: async (app) => {
+            const [obs, { ScrapeClient }] = await Promise.all([import('./observability.js'), import('./scrape-client.js')]);
+            const metrics = obs.createWebMetrics(init.replyTo, channel, app);
+            const client = new ScrapeClient(send, () => metrics.registry.getMetricsAsJSON());
+            scrapes = client;
+            app.addHook('onClose', (_app, done) => {
+              client.close();
+              done();
+            });
+            obs.installObservability(app, spec, { metrics, gather: client.gather });
+          },
+        }
+      : {}),
   });
   const drainer = drainerOf(app);
 
@@ -104,6 +124,10 @@ process.on('message', (msg: ToWeb) => {
     supervisor = msg.supervisor;
   } else if (msg.type === 'rate') {
     buckets.receive(msg);
+  } else if (msg.type === 'collect') {
+    scrapes?.collect(msg.id);
+  } else if (msg.type === 'scraped') {
+    scrapes?.scraped(msg.id, msg.metrics);
   }
 });
 // No orphans: when the main process is gone (even after kill -9) the IPC channel closes

@@ -83,6 +83,24 @@ export class ServerBuilder {
     (this._state.ipc as { responseTimeout: number }).responseTimeout = seconds;
     return this;
   }
+  /** Serves Prometheus metrics of every process (web workers and engine) at `path` (default `/metrics`). */
+  withMetrics(options: { path?: string } = {}): this {
+    this._state.api.metrics = { enabled: true, path: options.path ?? '/metrics' };
+    return this;
+  }
+  /** Serves the live status page at `path` (default `/_status`); with `token`, only to who gives it (?token= or Bearer). */
+  withStatusPage(options: { path?: string; token?: string } = {}): this {
+    this._state.api.statusPage = { enabled: true, path: options.path ?? '/_status', token: options.token ?? null };
+    return this;
+  }
+  /**
+   * A module each web process imports before anything else, to register an OpenTelemetry
+   * SDK there (the main process registers its own, as any program does). Absolute URL or path.
+   */
+  withTracing(setup: string | URL): this {
+    this._state.api.tracing = { setup: setup instanceof URL ? setup.href : setup };
+    return this;
+  }
   /** Replaces the whole API configuration; later setters change single fields of it. */
   withConfig(config: ApiConfig | ApiConfigInit): this {
     this._state.api = new ApiConfig(config instanceof ApiConfig ? config.toJSON() : config);

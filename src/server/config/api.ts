@@ -23,6 +23,12 @@ export class ApiConfig implements ApiConfigData {
   rateLimit!: ApiConfigData['rateLimit'];
   auth!: ApiConfigData['auth'];
   maxPayloadBytes!: number;
+  /** `GET /metrics` (Prometheus text, every process in one scrape); off by default. */
+  metrics!: ApiConfigData['metrics'];
+  /** The live `/_status` page; off by default. */
+  statusPage!: ApiConfigData['statusPage'];
+  /** `tracing.setup`: a module each web process imports first, to register an OpenTelemetry SDK. */
+  tracing!: ApiConfigData['tracing'];
 
   constructor(init: ApiConfigInit | Record<string, unknown> = {}) {
     const originals = new Map<string, string>();

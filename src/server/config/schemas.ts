@@ -31,6 +31,26 @@ export const ipcSchema = z.strictObject({
   maxPayloadBytes: maxPayloadBytes.default(64 * 1024 * 1024),
 });
 
+const urlPath = (what: string) => z.string({ error: `a URL path starting with / (${what})` }).regex(/^\/[^\s?#]*$/, { error: `a URL path starting with / (${what})` });
+
+/** `GET /metrics` in the Prometheus text format, covering every process. Off by default: it shows internals. */
+export const metricsSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(false),
+  path: urlPath('where the Prometheus text is served').default('/metrics'),
+}, { error: 'a mapping: { enabled, path }' });
+
+/** The live status page: off unless enabled; `token` (if set) must be given as ?token= or a Bearer header. */
+export const statusPageSchema = z.strictObject({
+  enabled: z.boolean({ error: 'true or false' }).default(false),
+  path: urlPath('where the status page is served').default('/_status'),
+  token: z.string({ error: 'a string of at least 16 characters, or null' }).min(16, { error: 'a string of at least 16 characters, or null' }).nullable().default(null),
+}, { error: 'a mapping: { enabled, path, token }' });
+
+/** Tracing: the module a web process imports before anything else, to register an OpenTelemetry SDK there. */
+export const tracingSchema = z.strictObject({
+  setup: z.string({ error: 'a module URL or path, or null' }).min(1).nullable().default(null),
+}, { error: 'a mapping: { setup }' });
+
 export const apiSchema = z.strictObject({
   host: z.string({ error: 'a host name or IP address' }).min(1, { error: 'a host name or IP address' }).default('127.0.0.1'),
   port: z.number({ error: 'a port number 0..65535' }).int({ error: 'a port number 0..65535' }).min(0, { error: 'a port number 0..65535' }).max(65535, { error: 'a port number 0..65535' }).default(8000),
@@ -47,6 +67,9 @@ export const apiSchema = z.strictObject({
   rateLimit: rateLimitSchema.nullable().default(null),
   auth: authSchema.nullable().default(null),
   maxPayloadBytes: maxPayloadBytes.default(DEFAULT_MAX_PAYLOAD_BYTES),
+  metrics: metricsSchema.default(() => metricsSchema.parse({})),
+  statusPage: statusPageSchema.default(() => statusPageSchema.parse({})),
+  tracing: tracingSchema.default(() => tracingSchema.parse({})),
 });
 
 export type UvicornConfigData = z.output<typeof uvicornSchema>;

@@ -3,14 +3,23 @@ import type { IPCChannel } from '../../../channel/channel.js';
 import { errorBody, toWireError, type StreamErrorBody } from '../../../errors/index.js';
 import type { ForwardRequest } from '../../../contract/request.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The correlation id of the engine request this HTTP request made ('' before it made one). */
+    appinfraId: string;
+  }
+}
+
 /**
  * The engine request of every protocol adapter has the forward-route shape, so one engine
  * handler serves HTTP JSON, SSE, WebSocket and GraphQL: `body` carries the input (the JSON
  * body, a WebSocket frame's `data`, a GraphQL field's arguments).
  */
 export function engineRequest(channel: IPCChannel, req: FastifyRequest, body: unknown): ForwardRequest {
+  const id = channel.nextId();
+  req.appinfraId = id;
   return {
-    id: channel.nextId(),
+    id,
     method: req.method,
     path: req.url,
     params: (req.params ?? {}) as Record<string, string>,
@@ -19,7 +28,9 @@ export function engineRequest(channel: IPCChannel, req: FastifyRequest, body: un
   };
 }
 
+/** The trace context a request goes on with: its server span's when tracing, else the client's header as it came. */
 export function traceparentOf(req: FastifyRequest): string | undefined {
+  if (req.appinfraTraceparent) return req.appinfraTraceparent;
   const tp = req.headers.traceparent;
   return typeof tp === 'string' ? tp : undefined;
 }
