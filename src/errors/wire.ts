@@ -1,4 +1,4 @@
-import { AppinfraError, EngineError } from './classes.js';
+import { AppinfraError, EngineError, OverloadedError } from './classes.js';
 import { CODES, type ErrorCode } from './codes.js';
 
 /** The wire form of an error reply: what crosses the process boundary and what a client may see. */
@@ -43,6 +43,8 @@ export function wireErrorOf(code: ErrorCode, message: string = CODES[code].messa
 
 /** Turns a wire error back into a throwable on the web side. */
 export function fromWireError(wire: WireError): AppinfraError {
+  // A transport that admits asynchronously (the Redis backbone) refuses by an error reply: it keeps its Retry-After.
+  if (wire.code === 'APPINFRA_ERR_OVERLOADED') return new OverloadedError(wire.message);
   return new EngineError(wire.status, wire.message, wire.code, wire.details);
 }
 
