@@ -1,0 +1,209 @@
+/**
+ * Signed envelopes: HMAC-SHA256 over an envelope's kind, id, ts, nonce and the exact
+ * payload bytes, for transports whose peers are not trusted by construction (tcp_local,
+ * Redis). Transport independent: a transport decides what "the payload bytes" are (the
+ * tcp_local transport signs the whole inner frame) and where ts, nonce and sig travel.
+ *
+ * API (stable; add, don't break):
+ *   generateSecret(): Buffer                         32 random bytes, one per run
+ *   loadSecret(path) / loadSecretSync(path): Buffer  a file of >= 32 bytes (raw, or hex/base64 text)
+ *   signatureOf(secret, kind, id, ts, nonce, payload): Buffer   the raw 32-byte HMAC
+ *   new Signer(secret).sign(kind, id, payload): { ts, nonce, sig }
+ *   new Verifier(options).verify({ kind, id, ts?, nonce?, sig? }, payload): VerifyResult
+ *   verifier.refused: counts per RefusalReason; verifier.accepted: count
+ *
+ * Canonical bytes fed to the HMAC (version 1), every integer big-endian:
+ *
+ *   u8  1                        layout version
+ *   u16 kind length  | kind      utf8
+ *   u16 id length    | id        utf8
+ *   u16 nonce length | nonce     utf8
+ *   f64 ts                       epoch milliseconds as an IEEE-754 double
+ *   u32 payload length | payload the exact bytes, as they travel
+ *
+ * Every variable field is length-prefixed, so no two different envelopes share canonical
+ * bytes (moving a byte from the id into the nonce changes two lengths). `sig` travels as
+ * base64url text of the 32 HMAC bytes (43 characters), `nonce` as printable text.
+ *
+ * Checks, in order, each refusal named by its reason: malformed (ts/nonce/sig of the wrong
+ * type or size, a kind or id too long to encode), missing_signature, unknown_kind (not in
+ * the allow-list), oversize (payload over maxPayloadBytes), stale (ts further than
+ * ttlSeconds from now, either way), bad_signature (constant-time compare), replay (nonce
+ * already accepted within the TTL). The nonce is remembered only after the signature
+ * verified, so a forger cannot fill the cache. The replay cache holds at most
+ * nonceCacheSize nonces, evicting the oldest first; size it above the messages a peer set
+ * sends per TTL, or an evicted nonce could be replayed while its ts is still fresh.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+export type RefusalReason = 'bad_signature' | 'missing_signature' | 'stale' | 'replay' | 'unknown_kind' | 'oversize' | 'malformed';
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['bad_signature', 'missing_signature', 'stale', 'replay', 'unknown_kind', 'oversize', 'malformed'];
+
+/** The fields a signature covers besides the payload, as they travel. */
+export interface SignedFields {
+  ts: number;
+  nonce: string;
+  sig: string;
+}
+
+/** What the verifier reads of an envelope: anything may be missing or of the wrong type on the wire. */
+export interface SignedEnvelopeFields {
+  kind: unknown;
+  id: unknown;
+  ts?: unknown;
+  nonce?: unknown;
+  sig?: unknown;
+}
+
+export type VerifyResult = { ok: true } | { ok: false; reason: RefusalReason; detail: string };
+
+export interface VerifierOptions {
+  secret: Buffer;
+  ttlSeconds: number;
+  nonceCacheSize: number;
+  maxPayloadBytes: number;
+  /** The kinds a receiver accepts; anything else is refused as unknown_kind. */
+  kinds: readonly string[];
+  /** Clock, epoch milliseconds (tests). */
+  now?: () => number;
+}
+
+export const SECRET_BYTES = 32;
+const SIG_BYTES = 32;
+const SIG_TEXT_LENGTH = 43;
+const MAX_NONCE_LENGTH = 128;
+const MAX_FIELD_BYTES = 0xffff;
+
+/** A fresh secret for one run. */
+export function generateSecret(): Buffer {
+  return randomBytes(SECRET_BYTES);
+}
+
+/**
+ * A secret from a file: 64 hex characters, base64 of 32+ bytes, or 32+ raw bytes. Trailing
+ * whitespace is ignored. The error names the file and the problem, never its content.
+ */
+export async function loadSecret(path: string): Promise<Buffer> {
+  return parseSecret(await readFile(path), path);
+}
+
+export function loadSecretSync(path: string): Buffer {
+  return parseSecret(readFileSync(path), path);
+}
+
+function parseSecret(raw: Buffer, path: string): Buffer {
+  const text = raw.toString('latin1').trim();
+  let secret: Buffer = raw;
+  if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) secret = Buffer.from(text, 'hex');
+  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) secret = Buffer.from(text, 'base64');
+  if (secret.length < SECRET_BYTES) {
+    throw new Error(`secret file ${path}: holds ${secret.length} bytes of key, expected at least ${SECRET_BYTES} (64 hex characters, base64, or raw bytes)`);
+  }
+  return secret;
+}
+
+/** The HMAC-SHA256 of the canonical bytes (see the top of this file). Throws for a kind, id or nonce over 65535 bytes. */
+export function signatureOf(secret: Buffer, kind: string, id: string, ts: number, nonce: string, payload: Uint8Array): Buffer {
+  const kindBytes = Buffer.byteLength(kind);
+  const idBytes = Buffer.byteLength(id);
+  const nonceBytes = Buffer.byteLength(nonce);
+  if (kindBytes > MAX_FIELD_BYTES || idBytes > MAX_FIELD_BYTES || nonceBytes > MAX_FIELD_BYTES) throw new RangeError('kind, id or nonce over 65535 bytes');
+  const head = Buffer.allocUnsafe(1 + 2 + kindBytes + 2 + idBytes + 2 + nonceBytes + 8 + 4);
+  head[0] = 1;
+  let at = 1;
+  at = head.writeUInt16BE(kindBytes, at);
+  at += head.write(kind, at);
+  at = head.writeUInt16BE(idBytes, at);
+  at += head.write(id, at);
+  at = head.writeUInt16BE(nonceBytes, at);
+  at += head.write(nonce, at);
+  at = head.writeDoubleBE(ts, at);
+  head.writeUInt32BE(payload.length, at);
+  return createHmac('sha256', secret).update(head).update(payload).digest();
+}
+
+/**
+ * Signs envelopes with one secret. Nonces are a random per-signer prefix plus a counter:
+ * unique without a random draw per message.
+ */
+export class Signer {
+  private readonly prefix = randomBytes(12).toString('base64url');
+  private counter = 0;
+
+  constructor(
+    private readonly secret: Buffer,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  sign(kind: string, id: string, payload: Uint8Array): SignedFields {
+    const ts = this.now();
+    const nonce = `${this.prefix}.${(this.counter++).toString(36)}`;
+    return { ts, nonce, sig: signatureOf(this.secret, kind, id, ts, nonce, payload).toString('base64url') };
+  }
+}
+
+/** Checks signed envelopes; never throws for any input. */
+export class Verifier {
+  readonly refused: Record<RefusalReason, number> = { bad_signature: 0, missing_signature: 0, stale: 0, replay: 0, unknown_kind: 0, oversize: 0, malformed: 0 };
+  accepted = 0;
+  private readonly kinds: ReadonlySet<string>;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+  /** nonce -> ts, in acceptance order (a Map iterates in insertion order: the first is the oldest). */
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly options: VerifierOptions) {
+    this.kinds = new Set(options.kinds);
+    this.ttlMs = options.ttlSeconds * 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Nonces held by the replay cache (never more than nonceCacheSize). */
+  get cachedNonces(): number {
+    return this.seen.size;
+  }
+
+  verify(e: SignedEnvelopeFields, payload: Uint8Array): VerifyResult {
+    const r = this.check(e, payload);
+    if (r.ok) this.accepted++;
+    else this.refused[r.reason]++;
+    return r;
+  }
+
+  private check(e: SignedEnvelopeFields, payload: Uint8Array): VerifyResult {
+    const { kind, id, ts, nonce, sig } = e;
+    if (typeof kind !== 'string' || typeof id !== 'string' || Buffer.byteLength(kind) > MAX_FIELD_BYTES || Buffer.byteLength(id) > MAX_FIELD_BYTES) {
+      return refuse('malformed', 'kind or id is not a string of at most 65535 bytes');
+    }
+    if (sig === undefined) return refuse('missing_signature', 'no sig');
+    if (typeof sig !== 'string' || sig.length !== SIG_TEXT_LENGTH) return refuse('malformed', `sig is not ${SIG_TEXT_LENGTH} characters of base64url`);
+    if (typeof ts !== 'number' || !Number.isFinite(ts)) return refuse('malformed', 'ts is not a finite number');
+    if (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH) return refuse('malformed', `nonce is not a string of 1..${MAX_NONCE_LENGTH} characters`);
+    if (!this.kinds.has(kind)) return refuse('unknown_kind', `kind ${JSON.stringify(kind.slice(0, 32))} is not accepted`);
+    if (payload.length > this.options.maxPayloadBytes) return refuse('oversize', `payload of ${payload.length} bytes exceeds ${this.options.maxPayloadBytes}`);
+    const now = this.now();
+    if (Math.abs(now - ts) > this.ttlMs) return refuse('stale', `ts is ${Math.round((now - ts) / 1000)} s from now, outside the ${this.options.ttlSeconds} s TTL`);
+    const given = Buffer.from(sig, 'base64url');
+    if (given.length !== SIG_BYTES) return refuse('malformed', 'sig does not decode to 32 bytes');
+    if (!timingSafeEqual(given, signatureOf(this.options.secret, kind, id, ts, nonce, payload))) return refuse('bad_signature', 'signature does not match');
+    this.forgetExpired(now);
+    if (this.seen.has(nonce)) return refuse('replay', 'nonce already seen');
+    this.seen.set(nonce, ts);
+    if (this.seen.size > this.options.nonceCacheSize) this.seen.delete(this.seen.keys().next().value as string);
+    return { ok: true };
+  }
+
+  /** Drops nonces whose ts is past the TTL: a replay of them is refused as stale anyway. */
+  private forgetExpired(now: number): void {
+    for (const [n, ts] of this.seen) {
+      if (now - ts <= this.ttlMs) return;
+      this.seen.delete(n);
+    }
+  }
+}
+
+function refuse(reason: RefusalReason, detail: string): VerifyResult {
+  return { ok: false, reason, detail };
+}
