@@ -87,7 +87,8 @@ export class RedisWorkerLink implements Link {
     const ttl = options.ttlMs ?? BACKBONE_DEFAULTS.ttlMs;
     this.requests = new EntryCodec(options.codec, options.secret, REQUEST_KINDS, ttl);
     this.control = new EntryCodec(options.codec, options.secret, CONTROL_KINDS, ttl);
-    this.cmd = backboneConnection(options.url, options.password, `appinfra-worker:${this.name}`);
+    // ioredis 5 loses the command name of callBuffer() on an auto-pipelined connection: XAUTOCLAIM (binary reply) goes on its own.
+    this.cmd = backboneConnection(options.url, options.password, `appinfra-worker:${this.name}`, { autoPipeliningIgnoredCommands: ['xautoclaim'] });
     this.reader = backboneConnection(options.url, options.password, `appinfra-worker-reader:${this.name}`, { autoResendUnfulfilledCommands: false, enableAutoPipelining: false });
     // Subscriptions are restored by ioredis after a reconnect.
     this.sub = backboneConnection(options.url, options.password, `appinfra-worker-control:${this.name}`, { enableOfflineQueue: true, enableAutoPipelining: false });
@@ -314,7 +315,7 @@ export class RedisWorkerLink implements Link {
       if (mine.length > 0) await this.cmd.call('XCLAIM', key, this.keys.group, this.name, 0, ...mine, 'JUSTID');
       await this.checkWebs();
       if (this.running.size >= this.maxInFlight) return;
-      const claimed = (await this.cmd.callBuffer('XAUTOCLAIM', key, this.keys.group, this.name, this.claimIdleMs, '0-0', 'COUNT', this.maxInFlight - this.running.size)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
+      const claimed = (await this.cmd.callBuffer('xautoclaim', key, this.keys.group, this.name, this.claimIdleMs, '0-0', 'COUNT', this.maxInFlight - this.running.size)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
       for (const [id, fields] of claimed[1]) {
         // An entry deleted while pending comes back without fields: nothing to run.
         if (fields) this.take(id.toString(), fields, true);
