@@ -2,7 +2,7 @@ import type { WebSpec } from './web-spec.js';
 
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =
-  | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus }
+  | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus; backbone?: BackboneInit }
   | { type: 'status'; supervisor: SupervisorStatus }
   | { type: 'drain'; timeout: number };
 
@@ -38,4 +38,17 @@ export function supervisorHealth(s: SupervisorStatus): Record<string, unknown> {
 export interface HealthAnswer {
   status: number;
   body: Record<string, unknown>;
+}
+
+/**
+ * What a web process needs to join the Redis backbone. Sent in `init` over the control
+ * channel: the secret and a password never appear in argv or the environment.
+ */
+export interface BackboneInit {
+  url: string;
+  password?: string;
+  prefix: string;
+  /** base64 of the signing secret. */
+  secret: string;
+  maxLength?: number;
 }

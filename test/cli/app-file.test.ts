@@ -102,7 +102,7 @@ test('the cross-section checks still run on the parts that are valid when anothe
   assert.deepEqual(problems({ ...base, endpoints, ipc: { codec: 'yaml' }, runtime: { platform: { execution_ipc: { transport: 'tcp_local' } } } }), [
     'endpoints[2].methods[0]: got "FETCH", expected an HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)',
     'endpoints[1]: POST /v1/a is already declared by endpoints[0]; remove one',
-    'runtime.platform.execution_ipc.transport: got "tcp_local", expected memory or pipe; tcp_local is part of the contract but not supported yet by this version',
+    'runtime.platform.execution_ipc.transport: got "tcp_local", expected memory or pipe or redis; tcp_local is part of the contract but not supported yet by this version',
     'ipc.codec: got "yaml", expected one of json, msgpack, v8',
   ]);
 });

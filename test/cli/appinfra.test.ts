@@ -71,7 +71,7 @@ const BROKEN: [string, string[]][] = [
   [
     'contract.yaml',
     [
-      'runtime.platform.execution_ipc.transport: got "tcp_local", expected memory or pipe; tcp_local is part of the contract but not supported yet by this version',
+      'runtime.platform.execution_ipc.transport: got "tcp_local", expected memory or pipe or redis; tcp_local is part of the contract but not supported yet by this version',
       'runtime.platform.process_groups[0].workers: got 4, expected nothing: only the web group has processes of its own in this version; "cpu_sync" runs in the engine (main) process',
       'runtime.platform.process_groups: got ["cpu_sync"], expected a group named "web" (the web processes)',
       'runtime.web.interfaces[0].binds: got ["request"], expected ports a websocket interface can bind (stream, kv_stream)',

@@ -14,6 +14,7 @@ import type { IPCConfig } from '../../server/config/ipc.js';
 import type { InProcessExtras } from '../web/extras.js';
 import { DEFAULT_STOP_TIMEOUT_S, onStopSignal } from '../../process/signals.js';
 import { WebSupervisor, type SupervisorEvents } from './supervisor.js';
+import { Backbone, type BackboneSpec } from './backbone.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -27,6 +28,8 @@ export interface ServerParts extends InProcessExtras {
   forwards: ForwardRoute[];
   modules: RouteModule[];
   cors: CorsSpec | undefined;
+  /** Subprocess mode over the Redis backbone (`.subprocess.withRedis`), with this process's role. */
+  backbone?: BackboneSpec;
 }
 
 export interface BoundAddress {
@@ -62,6 +65,7 @@ export class Server extends EventEmitter<ServerEvents> {
   private direct: { app: FastifyInstance; channel: IPCChannel; web: DirectWeb } | undefined;
   private appReady: Promise<FastifyInstance> | undefined;
   private supervisor: WebSupervisor | undefined;
+  private backbone: Backbone | undefined;
   private bound: BoundAddress | undefined;
   private stopped: Promise<void> | undefined;
   private resolveStopped: (() => void) | undefined;
@@ -153,12 +157,20 @@ export class Server extends EventEmitter<ServerEvents> {
       this.resolveStopped = resolve;
     });
     try {
-      if (this.isSubprocessMode) {
+      if (this.parts.backbone) {
+        this.backbone = new Backbone(this.parts.backbone, this.name, this.ipcConfig.codec);
+        if (this.backbone.runsEngine) await this.backbone.startWorker(this.engine);
+      }
+      if (this.backbone && !this.backbone.runsWeb) {
+        // The engine role serves no HTTP: it takes work from the backbone until stopped.
+        this.bound = { host: '', port: 0, url: '' };
+      } else if (this.isSubprocessMode) {
         const supervisor = new WebSupervisor({
           name: this.name,
           spec: this.webSpec,
           engine: this.engine,
           logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
+          ...(this.backbone?.runsWeb ? { backbone: this.backbone.webInit() } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));
@@ -181,6 +193,7 @@ export class Server extends EventEmitter<ServerEvents> {
     } catch (err) {
       this.state = 'stopped';
       await this.supervisor?.stop(0).catch(() => undefined);
+      await this.backbone?.stop(0).catch(() => undefined);
       if (this.direct) {
         // Built but never served (the port was taken): still run its onClose hooks, plugins may hold resources.
         await this.direct.app.close().catch(() => undefined);
@@ -235,6 +248,8 @@ export class Server extends EventEmitter<ServerEvents> {
     this.state = 'stopping';
     try {
       if (this.supervisor) await this.supervisor.stop(timeout);
+      // After the web processes: their last requests may still be running on this worker.
+      if (this.backbone) await this.backbone.stop(timeout);
       if (this.direct) {
         await this.direct.web.drainDirectApp(this.direct.app, timeout);
         await this.direct.channel.stop();
@@ -284,6 +299,11 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Subprocess mode: true once a crashed web process will not be restarted (see the `failed` event). */
   get isFailed(): boolean {
     return this.supervisor?.isFailed ?? false;
+  }
+
+  /** The Redis backbone's role and worker, when the server runs on it. */
+  get backboneRole(): Backbone | undefined {
+    return this.backbone;
   }
 
   /** @internal */

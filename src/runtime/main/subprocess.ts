@@ -11,7 +11,7 @@ import type { WebSpec } from '../../contract/web-spec.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { forkWeb } from './fork.js';
 import { within } from '../../process/within.js';
-import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
+import { DATA_FD, type BackboneInit, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 
 const here = fileURLToPath(import.meta.url);
 /**
@@ -51,6 +51,7 @@ export interface SubprocessOptions {
   /** Seconds to wait for the web process to report it is listening. */
   startTimeout?: number;
   supervisor: () => SupervisorStatus;
+  backbone?: BackboneInit;
 }
 
 export interface ExitInfo {
@@ -137,6 +138,7 @@ export class SubprocessManager {
     child.once('exit', () => link.close());
 
     const init: ToWeb = { type: 'init', spec, replyTo: this.options.replyTo, supervisor: this.options.supervisor() };
+    if (this.options.backbone) init.backbone = this.options.backbone;
     const onHello = (msg: FromWeb): void => {
       if (msg.type !== 'hello') return;
       child.off('message', onHello);

@@ -10,11 +10,20 @@ import { Socket } from 'node:net';
 import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
 import { IPCChannel } from '../../channel/channel.js';
-import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
+import { DATA_FD, type BackboneInit, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
+import type { RedisWebLink } from '../../ipc/transports/redis/web-link.js';
 import { buildApp } from './app.js';
 import { webHealth } from './health.js';
 import { drainerOf } from './drain.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
+
+/** The web side of the Redis backbone, loaded only when the app runs on it. */
+async function backboneLink(init: BackboneInit, codec: string, replyTo: string): Promise<RedisWebLink> {
+  const [{ RedisWebLink }, { webLinkOptions }] = await Promise.all([import('../../ipc/transports/redis/web-link.js'), import('../main/backbone-init.js')]);
+  const link = new RedisWebLink(webLinkOptions(init, codec), replyTo);
+  await link.start();
+  return link;
+}
 
 function send(msg: FromWeb): void {
   if (process.connected) process.send?.(msg);
@@ -28,8 +37,9 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   const { spec } = init;
   supervisor = init.supervisor;
   const socket = new Socket({ fd: DATA_FD, readable: true, writable: true });
-  const link = new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: init.replyTo });
-  const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: init.replyTo }, link);
+  // On the Redis backbone the pipe carries no envelopes; it still tells this process when the main one is gone.
+  const link = init.backbone ? await backboneLink(init.backbone, spec.ipc.codec, init.replyTo) : new PipeLink(socket, { codec: codecByName(spec.ipc.codec), name: init.replyTo });
+  const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: link.name }, link);
   await channel.start();
   const app = await buildApp({
     spec,
@@ -61,7 +71,8 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
         await drainer.drain(timeout);
         await channel.stop();
       } finally {
-        link.close();
+        // The backbone link removes this process's reply stream and presence key before it goes.
+        await ('stop' in link ? link.stop() : link.close());
         process.exit(code);
       }
     })();

@@ -93,6 +93,7 @@ export class ServerBuilder {
     if (clash) throw new ConfigError(clash);
     const subprocessMode = s.queues !== undefined;
     if (subprocessMode) refuseClosures(s);
+    if (s.backbone && !subprocessMode) throw new BuildError('subprocess.withRedis(...): the Redis backbone carries subprocess mode; call .subprocess.withIpc(requestQ, responseQ) too');
     if ((api.uvicorn.sslKeyfile === null) !== (api.uvicorn.sslCertfile === null)) {
       throw new BuildError('uvicorn: sslKeyfile and sslCertfile go together; set both with .uvicorn.withSsl(key, cert)');
     }
@@ -119,6 +120,7 @@ export class ServerBuilder {
       exceptionHandlers: [...s.exceptionHandlers],
       middleware: [...s.middleware],
       cors: s.cors,
+      ...(s.backbone ? { backbone: { ...s.backbone } } : {}),
     });
   }
 }

@@ -15,6 +15,7 @@ import { ApiConfig } from '../config/api.js';
 import type { IPCConfig } from '../config/ipc.js';
 import { configFromObject, parseYamlText } from '../config/load.js';
 import { collect, invalid, parseWith, problemsOf } from '../config/validate.js';
+import { redactUrl, redisSectionSchema } from '../config/backbone.js';
 
 /** Endpoint kinds a file may declare, and the forward-route reply mode each becomes (the protocol table's `fileKind`). */
 export const ENDPOINT_KINDS = Object.fromEntries(REPLY_MODES.flatMap((m) => (PROTOCOLS[m].fileKind ? [[PROTOCOLS[m].fileKind, m]] : []))) as Record<EndpointKind, ReplyMode>;
@@ -28,7 +29,7 @@ const PORTS = ['request', 'response', 'stream', 'kv_stream'] as const;
 
 export const TRANSPORTS = ['memory', 'pipe', 'tcp_local', 'redis'] as const;
 /** Transports this version can run; the others are part of the contract and validated, but refused at `serve`. */
-export const RUNNABLE_TRANSPORTS: readonly string[] = ['memory', 'pipe'];
+export const RUNNABLE_TRANSPORTS: readonly string[] = ['memory', 'pipe', 'redis'];
 
 const str = (what: string) => z.string({ error: what }).min(1, { error: what });
 const posInt = (what: string) => z.number({ error: what }).int({ error: what }).positive({ error: what });
@@ -67,6 +68,7 @@ const executionIpcSchema = z.strictObject({
     })
     .default({ mode: 'none', ttl_seconds: 30, nonce_cache_size: 100000 }),
   max_payload_bytes: posInt('a positive integer number of bytes').default(64 * 1024 * 1024),
+  redis: redisSectionSchema.optional(),
 });
 
 const processGroupSchema = z.strictObject({
@@ -286,6 +288,8 @@ function checkRuntime(rt: RuntimeData, endpoints: [number, Endpoint][], api: Api
     if (x.auth.mode !== 'none') notes.push(`${where}.auth.mode=${x.auth.mode} applies to tcp_local; the ${x.transport} transport has no listening socket to protect`);
     if (x.bind_port !== 0 || x.bind_host !== '127.0.0.1') notes.push(`${where}.bind_host/bind_port apply to tcp_local; unused with ${x.transport}`);
   }
+  if (x.redis && x.transport !== 'redis') notes.push(`${where}.redis applies to the redis transport; unused with ${x.transport}`);
+  if (x.transport === 'redis' && x.auth.mode !== 'none') notes.push(`${where}.auth.mode: the redis transport always signs its entries (redis.secret_file)`);
   notes.push(`${where}.max_payload_bytes=${x.max_payload_bytes} is recorded; this version's pipe transport enforces its own frame limit (64 MiB)`);
 
   const groups = rt.platform.process_groups;
@@ -396,6 +400,7 @@ export function contractSummary(f: AppFile, handlers?: readonly string[]): Recor
       max_payload_bytes: x.max_payload_bytes,
       auth: x.transport === 'tcp_local' ? x.auth : { mode: 'none (no listening socket)' },
       ...(x.transport === 'tcp_local' ? { bind_host: x.bind_host, bind_port: x.bind_port } : {}),
+      ...(x.transport === 'redis' ? { redis: redisSummary(f) } : {}),
     },
     process_groups: f.runtime.platform.process_groups.map((g) =>
       g.name === 'web'
@@ -435,4 +440,19 @@ export function routeTable(f: AppFile): RouteRow[] {
   rows.push({ methods: 'GET', path: '/docs', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
   rows.push({ methods: 'GET', path: '/openapi.json', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
   return rows;
+}
+
+/** The backbone as the contract shows it: the URL without its password, file paths but never their content. */
+function redisSummary(f: AppFile): Record<string, unknown> {
+  const r = f.runtime.platform.execution_ipc.redis ?? redisSectionSchema.parse({});
+  return {
+    url: redactUrl(r.url),
+    prefix: r.prefix ?? `appinfra:${f.name}`,
+    request_stream: 'one per process group (requests:engine)',
+    max_length: r.max_length,
+    max_in_flight: r.max_in_flight,
+    claim_idle_seconds: r.claim_idle_seconds,
+    idempotent: r.idempotent,
+    signed: r.secret_file ? `HMAC-SHA256, secret from ${r.secret_file}` : 'HMAC-SHA256, a secret generated per run (role all only; set secret_file to split roles)',
+  };
 }

@@ -5,7 +5,7 @@ import type { Envelope } from '../../../contract/envelope.js';
 import { ChannelClosedError, OverloadedError, toWireError } from '../../../errors/index.js';
 import type { Link } from '../link.js';
 import { backboneConnection, nextStreamId, whenReady, type StreamReply } from './connect.js';
-import { EntryCodec, entryArgs, packMessage } from './entry.js';
+import { EntryCodec, packMessage } from './entry.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
 /** Adds a request unless the stream is full: the length check and the add are one step on the server. */
