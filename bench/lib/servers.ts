@@ -24,6 +24,7 @@ export const SPECS: ServerSpec[] = [
   { key: 'sub-json', label: 'subprocess (json)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json'] },
   { key: 'sub-msgpack', label: 'subprocess (msgpack)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'msgpack'] },
   { key: 'sub-v8', label: 'subprocess (v8)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'v8'] },
+  { key: 'redis-json', label: 'Redis backbone (json)', file: 'appinfra.mjs', args: ['--mode', 'redis', '--codec', 'json'] },
 ];
 
 export interface Pid {

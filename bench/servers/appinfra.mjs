@@ -5,13 +5,15 @@
 //                          web process its child; --codec json|msgpack|v8; --restart-now:
 //                          a crashed web process is restarted at once, without limit (the
 //                          kill -9 measurement; the default waits 1 s)
+//   --mode redis           subprocess mode on the Redis backbone (role all: the web process
+//                          and this process's engine worker meet in Redis at BENCH_REDIS_URL)
 import { parseArgs } from 'node:util';
 import { Queue, ServerBuilder } from '../../dist/index.js';
 import { HOST, PORT, chunks, echo, event, onStop, ready, sseResponse } from './shared.mjs';
 
 const { values } = parseArgs({ options: { mode: { type: 'string' }, codec: { type: 'string', default: 'json' }, 'restart-now': { type: 'boolean', default: false } } });
 const mode = values.mode;
-if (!['direct-inline', 'direct-forward', 'subprocess'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward or subprocess, not ${mode}`);
+if (!['direct-inline', 'direct-forward', 'subprocess', 'redis'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward, subprocess or redis, not ${mode}`);
 
 let routes = new ServerBuilder(`bench-${mode}`).withHost(HOST).withPort(PORT).routes;
 if (mode === 'direct-inline') {
@@ -26,8 +28,9 @@ if (mode === 'direct-inline') {
   routes = routes.withForward('/echo', { methods: ['POST'], handler: 'echo' }).withForward('/sse', { handler: 'sse', reply: 'sse' });
 }
 let builder = routes.done();
-if (mode === 'subprocess') {
+if (mode === 'subprocess' || mode === 'redis') {
   const sub = builder.subprocess.withIpc(new Queue(), new Queue()).withCodec(values.codec);
+  if (mode === 'redis') sub.withRedis(process.env.BENCH_REDIS_URL);
   if (values['restart-now']) sub.withAutoRestart(true, 0, 0);
   builder = sub.done();
 }
@@ -39,5 +42,5 @@ server.on('started', (info) => event({ event: 'started', pid: info.pid, ms: info
 
 const { url } = await server.listen();
 onStop(() => server.stop(2));
-const pids = mode === 'subprocess' ? [{ role: 'web', pid: server.pid }, { role: 'engine', pid: process.pid }] : [{ role: 'main', pid: process.pid }];
+const pids = mode === 'subprocess' || mode === 'redis' ? [{ role: 'web', pid: server.pid }, { role: 'engine', pid: process.pid }] : [{ role: 'main', pid: process.pid }];
 ready(url, pids);

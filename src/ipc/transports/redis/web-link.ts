@@ -8,10 +8,19 @@ import { backboneConnection, nextStreamId, whenReady, type StreamReply } from '.
 import { EntryCodec, packMessage } from './entry.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
-/** Adds a request unless the stream is full: the length check and the add are one step on the server. */
-const ADMIT = `if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('XADD', KEYS[1], '*', 'f', ARGV[2], 't', ARGV[3], 'n', ARGV[4], 's', ARGV[5])
-return 1`;
+/**
+ * Adds the requests of one event-loop turn (4 arguments each after the limit) while the
+ * stream holds fewer than the limit; returns how many it added, in order. The length
+ * check and the adds are one step on the server: no other web process slips in between.
+ */
+const ADMIT = `local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
+local added = 0
+for i = 2, #ARGV, 4 do
+  if added >= room then break end
+  redis.call('XADD', KEYS[1], '*', 'f', ARGV[i], 't', ARGV[i + 1], 'n', ARGV[i + 2], 's', ARGV[i + 3])
+  added = added + 1
+end
+return added`;
 
 const ALIVE_MS = 5000;
 const REPLY_KINDS = ['response', 'error', 'chunk', 'end', 'control'] as const;
@@ -45,6 +54,9 @@ export class RedisWebLink implements Link {
   private readonly closeHandlers: ((reason: string) => void)[] = [];
   /** Requests sent and not finished: id -> whether it is a stream (a unary request ends with its first answer). */
   private readonly outstanding = new Map<string, boolean>();
+  /** Requests of this event-loop turn, admitted together; their XADD arguments. */
+  private batch: string[] = [];
+  private batchArgs: (Buffer | number | string)[] = [];
   private open = true;
   private up = false;
   /** Last reply entry read. The stream is this process's own, so it is read from its start. */
@@ -94,20 +106,21 @@ export class RedisWebLink implements Link {
     if (e.kind === 'request') {
       const x = this.entries.seal(e);
       this.outstanding.set(e.id, e.stream === true);
-      (this.cmd as unknown as Admit).appinfraAdmit(this.keys.requests(), this.maxLength, x.f, x.t, x.n, x.s).then(
-        (added) => {
-          if (added === 1) return;
-          this.stats.full++;
-          this.answer(e.id, new OverloadedError(`The backbone is at capacity (${this.maxLength} requests queued), retry later`));
-        },
-        () => {
-          this.stats.unreachable++;
-          this.answer(e.id, unreachable());
-        },
-      );
+      this.batch.push(e.id);
+      this.batchArgs.push(x.f, x.t, x.n, x.s);
+      if (this.batch.length === 1) setImmediate(this.admit);
       return;
     }
-    if (e.kind === 'cancel') this.outstanding.delete(e.id);
+    if (e.kind === 'cancel') {
+      this.outstanding.delete(e.id);
+      // Cancelled in the turn it was sent: it never leaves.
+      const i = this.batch.indexOf(e.id);
+      if (i >= 0) {
+        this.batch.splice(i, 1);
+        this.batchArgs.splice(i * 4, 4);
+        return;
+      }
+    }
     const x = this.entries.seal(e);
     // Lost when Redis is down; so is the request it is about, which its worker abandons then.
     this.cmd.publish(this.keys.control, packMessage(x)).catch(() => undefined);
@@ -162,6 +175,29 @@ export class RedisWebLink implements Link {
     }
   };
 
+  /** Sends the requests of this turn in one script call; those past the stream's room are refused with 503. */
+  private readonly admit = (): void => {
+    const ids = this.batch;
+    const args = this.batchArgs;
+    this.batch = [];
+    this.batchArgs = [];
+    if (ids.length === 0) return;
+    (this.cmd as unknown as Admit).appinfraAdmit(this.keys.requests(), this.maxLength, ...args).then(
+      (added) => {
+        for (const id of ids.slice(added)) {
+          this.stats.full++;
+          this.answer(id, new OverloadedError(`The backbone is at capacity (${this.maxLength} requests queued), retry later`));
+        }
+      },
+      () => {
+        for (const id of ids) {
+          this.stats.unreachable++;
+          this.answer(id, unreachable());
+        }
+      },
+    );
+  };
+
   private markAlive(): void {
     if (this.up) this.cmd.set(this.keys.alive(this.name), '1', 'PX', ALIVE_MS).catch(() => undefined);
   }
@@ -213,7 +249,7 @@ export class RedisWebLink implements Link {
 }
 
 interface Admit {
-  appinfraAdmit(key: string, max: number, f: Buffer, t: number, n: string, s: string): Promise<number>;
+  appinfraAdmit(key: string, max: number, ...entries: (Buffer | number | string)[]): Promise<number>;
 }
 
 function unreachable(): ChannelClosedError {

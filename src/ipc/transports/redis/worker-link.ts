@@ -67,6 +67,8 @@ export class RedisWorkerLink implements Link {
   private readonly running = new Map<string, Running>();
   /** Entries to acknowledge once Redis is back (their requests were abandoned while it was away). */
   private unacked: string[] = [];
+  /** Finished entries of this event-loop turn, acknowledged together. */
+  private toAck: string[] = [];
   /** Web processes found gone: their queued requests are dropped unstarted. */
   private readonly goneWebs = new Set<string>();
   /** Web processes this worker took requests from lately, and when: the ones whose presence is checked. */
@@ -74,6 +76,7 @@ export class RedisWorkerLink implements Link {
   private open = true;
   private up = false;
   private capacity: (() => void) | undefined;
+  private rounds = 0;
   private maintenance: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
@@ -170,6 +173,7 @@ export class RedisWorkerLink implements Link {
     this.reader.disconnect();
     await this.reading;
     for (const h of this.closeHandlers) h('closed');
+    this.flushAcks();
     if (this.cmd.status === 'ready' && this.running.size === 0) {
       await this.cmd.call('XGROUP', 'DELCONSUMER', this.keys.requests(), this.keys.group, this.name).catch(() => undefined);
     }
@@ -283,15 +287,28 @@ export class RedisWorkerLink implements Link {
     this.capacity?.();
   }
 
+  /** Acknowledges and deletes finished entries, those of one event-loop turn in one XACK and one XDEL. */
   private ackDel(entries: string[]): void {
     if (!this.up) {
       this.unacked.push(...entries);
       return;
     }
-    const key = this.keys.requests();
-    this.cmd.call('XACK', key, this.keys.group, ...entries).catch(() => undefined);
-    this.cmd.call('XDEL', key, ...entries).catch(() => undefined);
+    for (const e of entries) this.toAck.push(e);
+    if (this.toAck.length === entries.length) setImmediate(this.flushAcks);
   }
+
+  private readonly flushAcks = (): void => {
+    const ids = this.toAck;
+    this.toAck = [];
+    if (ids.length === 0) return;
+    if (!this.up) {
+      this.unacked.push(...ids);
+      return;
+    }
+    const key = this.keys.requests();
+    this.cmd.call('XACK', key, this.keys.group, ...ids).catch(() => undefined);
+    this.cmd.call('XDEL', key, ...ids).catch(() => undefined);
+  };
 
   private readonly onControl = (_channel: Buffer, message: Buffer): void => {
     const fields = unpackMessage(message);
@@ -314,6 +331,7 @@ export class RedisWorkerLink implements Link {
       const mine = [...this.running.values()].map((r) => r.entry);
       if (mine.length > 0) await this.cmd.call('XCLAIM', key, this.keys.group, this.name, 0, ...mine, 'JUSTID');
       await this.checkWebs();
+      if (++this.rounds % 20 === 0) await this.forgetDeadConsumers();
       if (this.running.size >= this.maxInFlight) return;
       const claimed = (await this.cmd.callBuffer('xautoclaim', key, this.keys.group, this.name, this.claimIdleMs, '0-0', 'COUNT', this.maxInFlight - this.running.size)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
       for (const [id, fields] of claimed[1]) {
@@ -323,6 +341,23 @@ export class RedisWorkerLink implements Link {
       }
     } catch {
       // Redis went away mid-way: the next round does it.
+    }
+  }
+
+  /**
+   * A worker killed without a clean stop stays a consumer of the group; once its entries
+   * are reclaimed (none pending) and it has not read for a minute, it is removed. A live
+   * worker reads at least every 2 s, and one at capacity has entries pending.
+   */
+  private async forgetDeadConsumers(): Promise<void> {
+    const rows = (await this.cmd.call('XINFO', 'CONSUMERS', this.keys.requests(), this.keys.group)) as unknown[][];
+    for (const row of rows) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+      const idle = Number(info.idle);
+      if (info.name !== this.name && Number(info.pending) === 0 && idle > Math.max(60_000, 10 * this.claimIdleMs)) {
+        await this.cmd.call('XGROUP', 'DELCONSUMER', this.keys.requests(), this.keys.group, String(info.name));
+      }
     }
   }
 
