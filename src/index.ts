@@ -33,6 +33,6 @@ export { AppBuilder, App, ToolsConfigurer, Plugin, EXIT, LOG_LEVELS } from './ap
 export type { AppIO, Tool, ToolContext, ToolOption, ToolArgument, ToolResult, CmdOptions, HandledSignal, Logger, LogLevel } from './app/index.js';
 export { ServerPlugin, type ServerPluginOptions } from './server/plugin.js';
 // The Redis backbone (issue 10): roles, and the links for programs that wire a channel and an engine themselves.
-export { RedisWebLink, RedisWorkerLink, type RedisBackboneOptions, type WebBackboneStats, type WorkerBackboneStats } from './ipc/transports/redis/index.js';
+export { RedisWebLink, RedisWorkerLink, loadSecret, generateSecret, type RedisBackboneOptions, type WebBackboneStats, type WorkerBackboneStats } from './ipc/transports/redis/index.js';
 export type { Role, BackboneSpec } from './runtime/main/backbone.js';
 export type { RedisOptions } from './server/builder/subprocess.js';

@@ -2,6 +2,7 @@
 // calls in flight, --seconds S (after --warmup S), the same ~100-byte JSON body as the
 // HTTP cells. Prints BENCH_RR {"rps","p50Us","p99Us","n","errors"}.
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 
 const { values } = parseArgs({ options: { kind: { type: 'string' }, conns: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string', default: '1' }, 'secret-file': { type: 'string' }, body: { type: 'string' } } });
 const url = process.env.BENCH_REDIS_URL;
