@@ -3,13 +3,12 @@ import { Redis, type RedisOptions } from 'ioredis';
 /**
  * An ioredis connection for the backbone. Commands fail at once while Redis is down
  * (no offline queue): a request must end with a clear 503 rather than wait in a client
- * buffer. ioredis reconnects by itself, with a capped backoff; `ready` means usable again.
+ * buffer. No auto-pipelining: the links batch their own commands (./batch.ts). ioredis reconnects by itself, with a capped backoff; `ready` means usable again.
  */
 export function backboneConnection(url: string, password: string | undefined, name: string, extra: RedisOptions = {}): Redis {
   const options: RedisOptions = {
     connectionName: name,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     lazyConnect: true,

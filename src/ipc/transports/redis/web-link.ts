@@ -6,6 +6,7 @@ import { ChannelClosedError, OverloadedError, toWireError } from '../../../error
 import type { Link } from '../link.js';
 import { backboneConnection, nextStreamId, whenReady, type StreamReply } from './connect.js';
 import { EntryCodec, packMessage } from './entry.js';
+import { NaturalBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
 /**
@@ -54,7 +55,7 @@ export class RedisWebLink implements Link {
   private readonly closeHandlers: ((reason: string) => void)[] = [];
   /** Requests sent and not finished: id -> whether it is a stream (a unary request ends with its first answer). */
   private readonly outstanding = new Map<string, boolean>();
-  /** Requests of this event-loop turn, admitted together; their XADD arguments. */
+  /** Requests not yet sent, admitted together; their XADD arguments. */
   private batch: string[] = [];
   private batchArgs: (Buffer | number | string)[] = [];
   private open = true;
@@ -71,6 +72,7 @@ export class RedisWebLink implements Link {
     this.keys = new BackboneKeys(options.prefix);
     this.maxLength = options.maxLength ?? BACKBONE_DEFAULTS.maxLength;
     this.entries = new EntryCodec(options.codec, options.secret, REPLY_KINDS, options.ttlMs ?? BACKBONE_DEFAULTS.ttlMs);
+    // Batched by `admitting` (./batch.ts), not by ioredis's auto-pipeline, which adds a turn to every call.
     this.cmd = backboneConnection(options.url, options.password, `appinfra-web:${this.name}`);
     this.cmd.defineCommand('appinfraAdmit', { numberOfKeys: 1, lua: ADMIT });
     this.reader = backboneConnection(options.url, options.password, `appinfra-web-reader:${this.name}`, { autoResendUnfulfilledCommands: false, enableAutoPipelining: false });
@@ -108,7 +110,7 @@ export class RedisWebLink implements Link {
       this.outstanding.set(e.id, e.stream === true);
       this.batch.push(e.id);
       this.batchArgs.push(x.f, x.t, x.n, x.s);
-      if (this.batch.length === 1) setImmediate(this.admit);
+      this.admitting.kick();
       return;
     }
     if (e.kind === 'cancel') {
@@ -175,14 +177,14 @@ export class RedisWebLink implements Link {
     }
   };
 
-  /** Sends the requests of this turn in one script call; those past the stream's room are refused with 503. */
-  private readonly admit = (): void => {
+  /** Sends the queued requests in one script call; those past the stream's room are refused with 503. */
+  private readonly admitting = new NaturalBatch(() => {
     const ids = this.batch;
     const args = this.batchArgs;
     this.batch = [];
     this.batchArgs = [];
-    if (ids.length === 0) return;
-    (this.cmd as unknown as Admit).appinfraAdmit(this.keys.requests(), this.maxLength, ...args).then(
+    if (ids.length === 0) return undefined;
+    return (this.cmd as unknown as Admit).appinfraAdmit(this.keys.requests(), this.maxLength, ...args).then(
       (added) => {
         for (const id of ids.slice(added)) {
           this.stats.full++;
@@ -196,7 +198,7 @@ export class RedisWebLink implements Link {
         }
       },
     );
-  };
+  });
 
   private markAlive(): void {
     if (this.up) this.cmd.set(this.keys.alive(this.name), '1', 'PX', ALIVE_MS).catch(() => undefined);

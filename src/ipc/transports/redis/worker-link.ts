@@ -5,7 +5,8 @@ import type { Envelope } from '../../../contract/envelope.js';
 import { wireErrorOf } from '../../../errors/index.js';
 import type { Link } from '../link.js';
 import { backboneConnection, whenReady, type StreamReply } from './connect.js';
-import { EntryCodec, entryArgs, unpackMessage } from './entry.js';
+import { EntryCodec, entryArgs, unpackMessage, type SignedEntry } from './entry.js';
+import { NaturalBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
 export interface WorkerBackboneStats {
@@ -67,7 +68,8 @@ export class RedisWorkerLink implements Link {
   private readonly running = new Map<string, Running>();
   /** Entries to acknowledge once Redis is back (their requests were abandoned while it was away). */
   private unacked: string[] = [];
-  /** Finished entries of this event-loop turn, acknowledged together. */
+  /** Replies (reply stream, entry) and finished entries waiting for the next round trip. */
+  private outbox: [string, SignedEntry][] = [];
   private toAck: string[] = [];
   /** Web processes found gone: their queued requests are dropped unstarted. */
   private readonly goneWebs = new Set<string>();
@@ -90,8 +92,7 @@ export class RedisWorkerLink implements Link {
     const ttl = options.ttlMs ?? BACKBONE_DEFAULTS.ttlMs;
     this.requests = new EntryCodec(options.codec, options.secret, REQUEST_KINDS, ttl);
     this.control = new EntryCodec(options.codec, options.secret, CONTROL_KINDS, ttl);
-    // ioredis 5 loses the command name of callBuffer() on an auto-pipelined connection: XAUTOCLAIM (binary reply) goes on its own.
-    this.cmd = backboneConnection(options.url, options.password, `appinfra-worker:${this.name}`, { autoPipeliningIgnoredCommands: ['xautoclaim'] });
+    this.cmd = backboneConnection(options.url, options.password, `appinfra-worker:${this.name}`);
     this.reader = backboneConnection(options.url, options.password, `appinfra-worker-reader:${this.name}`, { autoResendUnfulfilledCommands: false, enableAutoPipelining: false });
     // Subscriptions are restored by ioredis after a reconnect.
     this.sub = backboneConnection(options.url, options.password, `appinfra-worker-control:${this.name}`, { enableOfflineQueue: true, enableAutoPipelining: false });
@@ -133,9 +134,9 @@ export class RedisWorkerLink implements Link {
     const r = this.running.get(e.id);
     if (!r || !this.open) return;
     const last = e.kind === 'response' || e.kind === 'error' || e.kind === 'end';
-    const x = this.requests.seal(e);
-    this.cmd.call('XADD', this.keys.reply(r.replyTo), 'MAXLEN', '~', REPLY_MAXLEN, '*', ...entryArgs(x)).catch(() => undefined);
+    this.outbox.push([this.keys.reply(r.replyTo), this.requests.seal(e)]);
     if (last) this.finish(e.id, r);
+    else this.sending.kick();
   }
 
   onMessage(handler: (e: Envelope) => void): void {
@@ -173,7 +174,7 @@ export class RedisWorkerLink implements Link {
     this.reader.disconnect();
     await this.reading;
     for (const h of this.closeHandlers) h('closed');
-    this.flushAcks();
+    this.sending.kick();
     if (this.cmd.status === 'ready' && this.running.size === 0) {
       await this.cmd.call('XGROUP', 'DELCONSUMER', this.keys.requests(), this.keys.group, this.name).catch(() => undefined);
     }
@@ -266,8 +267,7 @@ export class RedisWorkerLink implements Link {
       this.stats.reclaimed++;
       if (!this.idempotent.has(e.route ?? '')) {
         this.stats.lost++;
-        const x = this.requests.seal({ kind: 'error', id: e.id, payload: wireErrorOf('APPINFRA_ERR_WORKER_LOST') });
-        this.cmd.call('XADD', this.keys.reply(replyTo), 'MAXLEN', '~', REPLY_MAXLEN, '*', ...entryArgs(x)).catch(() => undefined);
+        this.outbox.push([this.keys.reply(replyTo), this.requests.seal({ kind: 'error', id: e.id, payload: wireErrorOf('APPINFRA_ERR_WORKER_LOST') })]);
         this.ackDel([entry]);
         return;
       }
@@ -287,28 +287,36 @@ export class RedisWorkerLink implements Link {
     this.capacity?.();
   }
 
-  /** Acknowledges and deletes finished entries, those of one event-loop turn in one XACK and one XDEL. */
+  /** Acknowledges and deletes finished entries (with the replies queued before them, in one round trip). */
   private ackDel(entries: string[]): void {
     if (!this.up) {
       this.unacked.push(...entries);
       return;
     }
     for (const e of entries) this.toAck.push(e);
-    if (this.toAck.length === entries.length) setImmediate(this.flushAcks);
+    this.sending.kick();
   }
 
-  private readonly flushAcks = (): void => {
+  /** Replies and acknowledgements queued since the last round trip, as one pipeline: replies first, in order. */
+  private readonly sending = new NaturalBatch(() => {
+    const out = this.outbox;
     const ids = this.toAck;
+    if (out.length === 0 && ids.length === 0) return undefined;
+    this.outbox = [];
     this.toAck = [];
-    if (ids.length === 0) return;
     if (!this.up) {
       this.unacked.push(...ids);
-      return;
+      return undefined;
     }
-    const key = this.keys.requests();
-    this.cmd.call('XACK', key, this.keys.group, ...ids).catch(() => undefined);
-    this.cmd.call('XDEL', key, ...ids).catch(() => undefined);
-  };
+    const p = this.cmd.pipeline();
+    for (const [key, x] of out) p.call('XADD', key, 'MAXLEN', '~', REPLY_MAXLEN, '*', ...entryArgs(x));
+    if (ids.length > 0) {
+      const key = this.keys.requests();
+      p.call('XACK', key, this.keys.group, ...ids);
+      p.call('XDEL', key, ...ids);
+    }
+    return p.exec().catch(() => undefined);
+  });
 
   private readonly onControl = (_channel: Buffer, message: Buffer): void => {
     const fields = unpackMessage(message);
@@ -333,7 +341,7 @@ export class RedisWorkerLink implements Link {
       await this.checkWebs();
       if (++this.rounds % 20 === 0) await this.forgetDeadConsumers();
       if (this.running.size >= this.maxInFlight) return;
-      const claimed = (await this.cmd.callBuffer('xautoclaim', key, this.keys.group, this.name, this.claimIdleMs, '0-0', 'COUNT', this.maxInFlight - this.running.size)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
+      const claimed = (await this.cmd.callBuffer('XAUTOCLAIM', key, this.keys.group, this.name, this.claimIdleMs, '0-0', 'COUNT', this.maxInFlight - this.running.size)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
       for (const [id, fields] of claimed[1]) {
         // An entry deleted while pending comes back without fields: nothing to run.
         if (fields) this.take(id.toString(), fields, true);
