@@ -38,6 +38,26 @@ export function whenReady(redis: Redis): Promise<void> {
   });
 }
 
+/**
+ * Closes connections and resolves once their sockets are gone: ioredis's disconnect() ends
+ * the socket and arms a 2 s timer that only the socket's close clears.
+ */
+export async function closeConnections(...conns: Redis[]): Promise<void> {
+  await Promise.all(
+    conns.map((r) => {
+      if (r.status === 'end') return undefined;
+      // Never connected: nothing to wait for.
+      if (r.status === 'wait') {
+        r.disconnect();
+        return undefined;
+      }
+      const ended = new Promise<void>((resolve) => r.once('end', () => resolve()));
+      r.disconnect();
+      return ended;
+    }),
+  );
+}
+
 /** The stream id just after `id`: XTRIM MINID with it removes `id` and everything before. */
 export function nextStreamId(id: string): string {
   const dash = id.indexOf('-');

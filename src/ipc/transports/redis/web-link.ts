@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Envelope } from '../../../contract/envelope.js';
 import { ChannelClosedError, OverloadedError, toWireError } from '../../../errors/index.js';
 import type { Link } from '../link.js';
-import { backboneConnection, nextStreamId, whenReady, type StreamReply } from './connect.js';
+import { backboneConnection, closeConnections, nextStreamId, whenReady, type StreamReply } from './connect.js';
 import { EntryCodec, packMessage } from './entry.js';
 import { NaturalBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
@@ -152,11 +152,12 @@ export class RedisWebLink implements Link {
     clearInterval(this.heartbeat);
     this.cmd.off('close', this.onDown);
     for (const h of this.closeHandlers) h('closed');
-    this.reader.disconnect();
+    const readerClosed = closeConnections(this.reader);
     await this.reading;
+    await readerClosed;
     if (this.cmd.status === 'ready') await this.cmd.del(this.keys.reply(this.name), this.keys.alive(this.name)).catch(() => undefined);
     await this.cmd.quit().catch(() => undefined);
-    this.cmd.disconnect();
+    await closeConnections(this.cmd);
   }
 
   private readonly onReady = (): void => {

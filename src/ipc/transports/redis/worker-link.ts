@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Envelope } from '../../../contract/envelope.js';
 import { wireErrorOf } from '../../../errors/index.js';
 import type { Link } from '../link.js';
-import { backboneConnection, whenReady, type StreamReply } from './connect.js';
+import { backboneConnection, closeConnections, whenReady, type StreamReply } from './connect.js';
 import { EntryCodec, entryArgs, unpackMessage, type SignedEntry } from './entry.js';
 import { NaturalBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
@@ -171,16 +171,16 @@ export class RedisWorkerLink implements Link {
     this.open = false;
     clearInterval(this.maintenance);
     this.capacity?.();
-    this.reader.disconnect();
+    const readerClosed = closeConnections(this.reader);
     await this.reading;
+    await readerClosed;
     for (const h of this.closeHandlers) h('closed');
     this.sending.kick();
     if (this.cmd.status === 'ready' && this.running.size === 0) {
       await this.cmd.call('XGROUP', 'DELCONSUMER', this.keys.requests(), this.keys.group, this.name).catch(() => undefined);
     }
     await Promise.all([this.cmd.quit().catch(() => undefined), this.sub.quit().catch(() => undefined)]);
-    this.cmd.disconnect();
-    this.sub.disconnect();
+    await closeConnections(this.cmd, this.sub);
   }
 
   private readonly onReady = (): void => {
