@@ -2,10 +2,10 @@ import type { Engine } from '../../engine/engine.js';
 import { StateError } from '../../errors/index.js';
 import { codecByName } from '../../ipc/codecs/index.js';
 import { generateSecret } from '../../ipc/signing.js';
-import type { RedisBackboneOptions } from '../../ipc/transports/redis/options.js';
+import { redactUrl, type RedisBackboneOptions } from '../../ipc/transports/redis/options.js';
 import { RedisWorkerLink } from '../../ipc/transports/redis/worker-link.js';
 import type { BackboneInit } from '../../contract/control.js';
-import { redactUrl } from '../../server/config/backbone.js';
+
 
 /** Which parts of the server this process runs: HTTP (web processes), the engine, or both. */
 export type Role = 'all' | 'web' | 'engine';

@@ -19,7 +19,7 @@ import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 
 /** The web side of the Redis backbone, loaded only when the app runs on it. */
 async function backboneLink(init: BackboneInit, codec: string, replyTo: string): Promise<RedisWebLink> {
-  const [{ RedisWebLink }, { webLinkOptions }] = await Promise.all([import('../../ipc/transports/redis/web-link.js'), import('../main/backbone-init.js')]);
+  const [{ RedisWebLink }, { webLinkOptions }] = await Promise.all([import('../../ipc/transports/redis/web-link.js'), import('../../ipc/transports/redis/options.js')]);
   const link = new RedisWebLink(webLinkOptions(init, codec), replyTo);
   await link.start();
   return link;

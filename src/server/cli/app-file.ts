@@ -15,7 +15,8 @@ import { ApiConfig } from '../config/api.js';
 import type { IPCConfig } from '../config/ipc.js';
 import { configFromObject, parseYamlText } from '../config/load.js';
 import { collect, invalid, parseWith, problemsOf } from '../config/validate.js';
-import { redactUrl, redisSectionSchema } from '../config/backbone.js';
+import { redisSectionSchema } from '../config/backbone.js';
+import { redactUrl } from '../../ipc/transports/redis/options.js';
 
 /** Endpoint kinds a file may declare, and the forward-route reply mode each becomes (the protocol table's `fileKind`). */
 export const ENDPOINT_KINDS = Object.fromEntries(REPLY_MODES.flatMap((m) => (PROTOCOLS[m].fileKind ? [[PROTOCOLS[m].fileKind, m]] : []))) as Record<EndpointKind, ReplyMode>;

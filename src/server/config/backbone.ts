@@ -20,13 +20,3 @@ export type RedisSection = z.output<typeof redisSectionSchema>;
 
 export const REDIS_SECTION_DEFAULTS: RedisSection = redisSectionSchema.parse({});
 
-/** A URL fit for a message or a summary: without its password. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(an invalid URL)';
-  }
-}

@@ -1,4 +1,5 @@
-import type { Codec } from '../../codecs/index.js';
+import type { BackboneInit } from '../../../contract/control.js';
+import { codecByName, type Codec } from '../../codecs/index.js';
 
 /**
  * What both sides of the Redis backbone agree on. Every web process and every engine
@@ -54,5 +55,24 @@ export class BackboneKeys {
   /** Pub/sub channel of cancel and credit envelopes, web process -> the worker that runs the request. */
   get control(): string {
     return `${this.prefix}:control`;
+  }
+}
+
+/** The options a web process builds its link from (its `init` message, and the app's codec). */
+export function webLinkOptions(init: BackboneInit, codec: string): RedisBackboneOptions {
+  const o: RedisBackboneOptions = { url: init.url, prefix: init.prefix, secret: Buffer.from(init.secret, 'base64'), codec: codecByName(codec) };
+  if (init.password !== undefined) o.password = init.password;
+  if (init.maxLength !== undefined) o.maxLength = init.maxLength;
+  return o;
+}
+
+/** A URL fit for a message or a summary: without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(an invalid URL)';
   }
 }
