@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Envelope } from '../../../contract/envelope.js';
 import { ChannelClosedError, OverloadedError, toWireError } from '../../../errors/index.js';
 import type { Link } from '../link.js';
+import { BackboneLink } from './base.js';
 import { backboneConnection, closeConnections, nextStreamId, whenReady, type StreamReply } from './connect.js';
 import { EntryCodec, packMessage } from './entry.js';
 import { NaturalBatch } from './batch.js';
@@ -43,7 +44,7 @@ export interface WebBackboneStats {
  * does `/_health`) and every request in flight ends at once with a 503; the link itself
  * stays, and serves again as soon as ioredis has reconnected.
  */
-export class RedisWebLink implements Link {
+export class RedisWebLink extends BackboneLink implements Link {
   readonly name: string;
   readonly keys: BackboneKeys;
   readonly stats: WebBackboneStats = { full: 0, unreachable: 0, refused: 0 };
@@ -51,8 +52,6 @@ export class RedisWebLink implements Link {
   private readonly reader: Redis;
   private readonly entries: EntryCodec;
   private readonly maxLength: number;
-  private handler: ((e: Envelope) => void) | undefined;
-  private readonly closeHandlers: ((reason: string) => void)[] = [];
   /** Requests sent and not finished: id -> whether it is a stream (a unary request ends with its first answer). */
   private readonly outstanding = new Map<string, boolean>();
   /** Requests not yet sent, admitted together; their XADD arguments. */
@@ -64,9 +63,9 @@ export class RedisWebLink implements Link {
   private lastId = '0-0';
   private heartbeat: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
-  private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: RedisBackboneOptions, replyTo: string) {
+    super();
     // Unique across machines and restarts: workers learn from it where to answer and whether its process still lives.
     this.name = `${replyTo}@${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`;
     this.keys = new BackboneKeys(options.prefix);
@@ -128,25 +127,11 @@ export class RedisWebLink implements Link {
     this.cmd.publish(this.keys.control, packMessage(x)).catch(() => undefined);
   }
 
-  onMessage(handler: (e: Envelope) => void): void {
-    this.handler = handler;
-  }
 
-  onClose(handler: (reason: string) => void): void {
-    this.closeHandlers.push(handler);
-  }
 
-  close(): void {
-    void this.stop();
-  }
 
-  /** Closes and removes this process's reply stream and presence key: nothing of it is left in Redis. */
-  stop(): Promise<void> {
-    this.stopped ??= this.shutdown();
-    return this.stopped;
-  }
 
-  private async shutdown(): Promise<void> {
+  protected async shutdown(): Promise<void> {
     if (!this.open) return;
     this.open = false;
     clearInterval(this.heartbeat);
@@ -241,14 +226,6 @@ export class RedisWebLink implements Link {
     }
   }
 
-  /** A receiver's exception is reported, never taken for a transport failure (as the pipe link does). */
-  private deliver(e: Envelope): void {
-    try {
-      this.handler?.(e);
-    } catch (err) {
-      process.emitWarning(`${this.name}: the receiver of a "${e.kind}" envelope threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { code: 'APPINFRA_LINK_RECEIVER' });
-    }
-  }
 }
 
 interface Admit {

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Envelope } from '../../../contract/envelope.js';
 import { wireErrorOf } from '../../../errors/index.js';
 import type { Link } from '../link.js';
+import { BackboneLink } from './base.js';
 import { backboneConnection, closeConnections, whenReady, type StreamReply } from './connect.js';
 import { EntryCodec, entryArgs, unpackMessage, type SignedEntry } from './entry.js';
 import { NaturalBatch } from './batch.js';
@@ -51,7 +52,7 @@ const REPLY_MAXLEN = 100_000;
  * live one takes it with XAUTOCLAIM: an idempotent handler runs it again, any other
  * answers 502 (at-most-once: the client gets a clear error, never two answers).
  */
-export class RedisWorkerLink implements Link {
+export class RedisWorkerLink extends BackboneLink implements Link {
   readonly name: string;
   readonly keys: BackboneKeys;
   readonly stats: WorkerBackboneStats = { taken: 0, refused: 0, expired: 0, orphaned: 0, reclaimed: 0, rerun: 0, lost: 0, abandoned: 0 };
@@ -63,8 +64,6 @@ export class RedisWorkerLink implements Link {
   private readonly maxInFlight: number;
   private readonly claimIdleMs: number;
   private readonly idempotent: ReadonlySet<string>;
-  private handler: ((e: Envelope) => void) | undefined;
-  private readonly closeHandlers: ((reason: string) => void)[] = [];
   private readonly running = new Map<string, Running>();
   /** Entries to acknowledge once Redis is back (their requests were abandoned while it was away). */
   private unacked: string[] = [];
@@ -81,9 +80,9 @@ export class RedisWorkerLink implements Link {
   private rounds = 0;
   private maintenance: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
-  private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: RedisBackboneOptions) {
+    super();
     this.name = `${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`;
     this.keys = new BackboneKeys(options.prefix);
     this.maxInFlight = options.maxInFlight ?? BACKBONE_DEFAULTS.maxInFlight;
@@ -139,26 +138,9 @@ export class RedisWorkerLink implements Link {
     else this.sending.kick();
   }
 
-  onMessage(handler: (e: Envelope) => void): void {
-    this.handler = handler;
-  }
 
-  onClose(handler: (reason: string) => void): void {
-    this.closeHandlers.push(handler);
-  }
 
-  close(): void {
-    void this.stop();
-  }
 
-  /**
-   * Stops taking work, then leaves the consumer group. Requests still running are the
-   * caller's to finish first (`drain`); what is left unfinished is reclaimed by another worker.
-   */
-  stop(): Promise<void> {
-    this.stopped ??= this.shutdown();
-    return this.stopped;
-  }
 
   /** Resolves once no request runs here, or after `ms`. */
   async drain(ms: number): Promise<void> {
@@ -166,7 +148,7 @@ export class RedisWorkerLink implements Link {
     while (this.running.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   }
 
-  private async shutdown(): Promise<void> {
+  protected async shutdown(): Promise<void> {
     if (!this.open) return;
     this.open = false;
     clearInterval(this.maintenance);
@@ -390,11 +372,4 @@ export class RedisWorkerLink implements Link {
     });
   }
 
-  private deliver(e: Envelope): void {
-    try {
-      this.handler?.(e);
-    } catch (err) {
-      process.emitWarning(`${this.name}: the receiver of a "${e.kind}" envelope threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { code: 'APPINFRA_LINK_RECEIVER' });
-    }
-  }
 }
