@@ -78,6 +78,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
   private up = false;
   private capacity: (() => void) | undefined;
   private rounds = 0;
+  private lastRefusalWarning = 0;
   private maintenance: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
 
@@ -228,7 +229,12 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     const e = this.requests.open(fields);
     if (typeof e === 'string' || e.kind !== 'request') {
       this.stats.refused++;
-      process.emitWarning(`appinfra backbone: refused a request stream entry ${entry} (${typeof e === 'string' ? e : `kind ${e.kind}`})`, { code: 'APPINFRA_BACKBONE_REFUSED' });
+      // At most one line per 10 s: whoever writes forged entries must not be able to flood the log.
+      const now = Date.now();
+      if (now - this.lastRefusalWarning >= 10_000) {
+        this.lastRefusalWarning = now;
+        process.emitWarning(`appinfra backbone: refused a request stream entry ${entry} (${typeof e === 'string' ? e : `kind ${e.kind}`}); ${this.stats.refused} refused so far`, { code: 'APPINFRA_BACKBONE_REFUSED' });
+      }
       this.ackDel([entry]);
       return;
     }
