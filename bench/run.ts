@@ -63,6 +63,7 @@ import { SPECS, startServer, stopServer, verify, type Running } from './lib/serv
 import { median, round1, round3 } from './lib/stats.js';
 import { writeScripts, wrk, wrkVersion } from './lib/wrk.js';
 import { groupsBench, groupsMarkdown, type GroupsResult } from './lib/groups.js';
+import { backboneMarkdown, redisVsPipe, requestReply, startRedis, type BackboneResult, type BenchRedis } from './lib/backbone.js';
 
 const CHUNKS = 16;
 /** The echo body: ~100 bytes of JSON. */
@@ -103,7 +104,9 @@ const unknown = wanted.filter((k) => !SPECS.some((s) => s.key === k));
 if (unknown.length > 0 || !(floorSeconds > 0)) throw new Error(`unknown server(s) ${unknown.join(', ')} or bad --floor-seconds; servers: ${SPECS.map((s) => s.key).join(', ')}\n${USAGE}`);
 const specs = SPECS.filter((s) => wanted.includes(s.key));
 const withGroups = argv.includes('--groups') || process.env.BENCH_GROUPS === '1';
-const env = { BENCH_SSE_CHUNKS: String(CHUNKS) };
+const env: Record<string, string> = { BENCH_SSE_CHUNKS: String(CHUNKS) };
+/** The Redis backbone's server and its request/reply comparison run when its HTTP server is among those wanted. */
+const withRedis = specs.some((s) => s.key === 'redis-json');
 const log = (s: string): boolean => process.stderr.write(s);
 
 async function ipcFloor(): Promise<{ n: number; p50Us: number; p99Us: number }> {
@@ -134,7 +137,13 @@ async function main(): Promise<void> {
   const floors: { n: number; p50Us: number; p99Us: number }[] = [];
   let cold: Result['coldStart'];
   let groups: GroupsResult | undefined;
+  let redis: BenchRedis | undefined;
+  let rr: BackboneResult['requestReply'] | undefined;
   try {
+    if (withRedis) {
+      redis = await startRedis();
+      env.BENCH_REDIS_URL = redis.url;
+    }
     log(`bench: ${specs.length} servers x ${CELLS.length} cells x ${rounds} round(s) x ${seconds} s, about ${Math.ceil((specs.length * CELLS.length * rounds * (seconds + 0.2) + specs.length * 2 * warmup) / 60)} min of load${coldN ? `, then cold start x ${coldN}` : ''}\n`);
     for (const spec of specs) running.push(await startServer(spec, env));
     for (const r of running) await verify(r, BODY, CHUNKS);
@@ -172,8 +181,10 @@ async function main(): Promise<void> {
       groups = g.result;
       leaked.push(...g.leaked);
     }
+    if (redis) rr = await requestReply(redis.url, BODY, [1, 64], seconds, rounds, log);
   } finally {
     for (const r of running) leaked.push(...(await stopServer(r)));
+    await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -232,6 +243,7 @@ async function main(): Promise<void> {
     ...(demo ? { demoTokens: demo } : {}),
   };
   const result: Result & { groups?: GroupsResult } = { ...base, targets: targets(base), ...(groups ? { groups } : {}) };
+  if (rr) result.backbone = { redis: 'redis-server, no persistence, 127.0.0.1', requestReply: rr, redisVsPipe: redisVsPipe(result.cells) };
 
   console.log(`\n${markdown(result)}`);
   if (demo) {
@@ -240,6 +252,7 @@ async function main(): Promise<void> {
     console.log(`| ${demo.batchedTokensPerSec} tokens/s | ${demo.unbatchedTokensPerSec} tokens/s | ${demo.gain}x |`);
   }
   if (groups) console.log(`\n${groupsMarkdown(groups)}`);
+  if (result.backbone) console.log(`\n${backboneMarkdown(result.backbone)}`);
   mkdirSync(RESULTS, { recursive: true });
   const text = `${JSON.stringify(result, null, 2)}\n`;
   const stamp = result.date.replace(/[:.]/g, '-');

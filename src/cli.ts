@@ -14,6 +14,7 @@ import { ListenError, StateError } from './errors/index.js';
 import { contractSummary, loadAppFile, routeTable, type RouteRow } from './server/cli/app-file.js';
 import { checkAppFile } from './server/cli/app-check.js';
 import { serverFromFile } from './server/from-file.js';
+import { BACKBONE_OPTIONS, backboneOverrides, type BackboneFlags } from './server/cli/backbone-flags.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,10 +29,11 @@ function parsePort(value: string): number {
 
 async function serve(ctx: ToolContext): Promise<number> {
   const { file, handlers } = await checkAppFile(ctx.args.file as string);
-  const { host, port } = ctx.options as { host?: string; port?: number };
+  const { host, port, role, redisUrl, redisPasswordFile, secretFile } = ctx.options as { host?: string; port?: number } & BackboneFlags;
   if (host !== undefined) file.api.host = host;
   if (port !== undefined) file.api.port = port;
-  const server = serverFromFile(file, handlers);
+  const backbone = backboneOverrides(file, { role, redisUrl, redisPasswordFile, secretFile });
+  const server = serverFromFile(file, handlers, backbone);
   ctx.print(`contract:\n${indent(toYaml(contractSummary(file, [...handlers.keys()])))}`);
   let address: Awaited<ReturnType<typeof server.listen>>;
   try {
@@ -40,7 +42,8 @@ async function serve(ctx: ToolContext): Promise<number> {
     throw listenFailure(err) ?? err;
   }
   const web = server.processes.map((p) => p.pid).join(',');
-  ctx.print(`${file.name} listening on ${address.url} (${file.mode} mode${web ? `, web pid ${web}` : ''}, engine pid ${process.pid})`);
+  if (backbone.role === 'engine') ctx.print(`${file.name} engine worker on the Redis backbone (pid ${process.pid}), no HTTP in this process`);
+  else ctx.print(`${file.name} listening on ${address.url} (${file.mode} mode${web ? `, web pid ${web}` : ''}, engine pid ${process.pid})`);
   const stop = (): void => void server.stop();
   // A signal that came while starting has already fired its event: act on it now.
   if (ctx.signal.aborted) stop();
@@ -110,6 +113,7 @@ const app = new AppBuilder('appinfra')
     options: [
       { flags: '--host <host>', help: 'interface to bind (overrides api.host)' },
       { flags: '--port <port>', help: 'port, 0 for a free one (overrides api.port)', parse: parsePort },
+      ...BACKBONE_OPTIONS,
     ],
   })
   .withCmd('check', check, { aliases: ['validate'], help: 'Validate the file and the engine handlers it names; print the normalised contract', arguments: fileArg, options: [jsonOption] })

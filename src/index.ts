@@ -55,3 +55,7 @@ export {
   type RequestRef,
 } from './observability/diagnostics.js';
 export type { EngineObserver } from './engine/engine.js';
+// The Redis backbone (issue 10): roles, and the links for programs that wire a channel and an engine themselves.
+export { RedisWebLink, RedisWorkerLink, type RedisBackboneOptions, type WebBackboneStats, type WorkerBackboneStats } from './ipc/transports/redis/index.js';
+export type { Role, BackboneSpec } from './runtime/main/backbone.js';
+export type { RedisOptions } from './server/builder/subprocess.js';

@@ -1,4 +1,5 @@
 import type { WrkRun } from './wrk.js';
+import type { BackboneResult } from './backbone.js';
 import { median, round1, round3 } from './stats.js';
 
 export interface CellSpec {
@@ -45,6 +46,8 @@ export interface Result {
   /** The demo's continuous batching at 16 streams (bench/lib/demo-tokens.ts). */
   demoTokens?: { streams: number; tokensPerStream: number; batchedTokensPerSec: number; unbatchedTokensPerSec: number; gain: number };
   targets: { target: string; value: number; met: boolean }[];
+  /** The Redis backbone's figures (bench/lib/backbone.ts), when its server ran. */
+  backbone?: BackboneResult;
 }
 
 /** Medians per metric over rounds; ratios pair the runs of one round (same background load), median over rounds. */

@@ -31,6 +31,7 @@ export const SPECS: ServerSpec[] = [
   // Observability's cost, against sub-json: the OpenTelemetry API loaded with no SDK, and /metrics on.
   { key: 'sub-otel-api', label: 'subprocess + OTel API, no SDK', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--otel-api'] },
   { key: 'sub-metrics', label: 'subprocess + metrics', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--metrics'] },
+  { key: 'redis-json', label: 'Redis backbone (json)', file: 'appinfra.mjs', args: ['--mode', 'redis', '--codec', 'json'] },
 ];
 
 export interface Pid {

@@ -10,6 +10,8 @@
 //   --rate-limit           a rate limit nobody reaches (the limiter's cost)
 //   --otel-api             the OpenTelemetry API loaded and a tracer taken in both processes, no SDK
 //   --metrics              GET /metrics on (prom-client figures of every process)
+//   --mode redis           subprocess mode on the Redis backbone (role all: the web process
+//                          and this process's engine worker meet in Redis at BENCH_REDIS_URL)
 import { parseArgs } from 'node:util';
 import { Queue, ServerBuilder } from '../../dist/index.js';
 import { HOST, PORT, chunks, echo, event, onStop, ready, sseResponse } from './shared.mjs';
@@ -26,7 +28,7 @@ const { values } = parseArgs({
   },
 });
 const mode = values.mode;
-if (!['direct-inline', 'direct-forward', 'subprocess'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward or subprocess, not ${mode}`);
+if (!['direct-inline', 'direct-forward', 'subprocess', 'redis'].includes(mode)) throw new Error(`--mode: direct-inline, direct-forward, subprocess or redis, not ${mode}`);
 
 const top = new ServerBuilder(`bench-${mode}`).withHost(HOST).withPort(PORT);
 if (values['otel-api']) {
@@ -50,8 +52,9 @@ if (mode === 'direct-inline') {
 let builder = routes.done();
 // --rate-limit: a limit no client reaches, so every request pays for the check and none is refused.
 if (values['rate-limit']) builder = builder.withRateLimit('1000000000/hour');
-if (mode === 'subprocess') {
+if (mode === 'subprocess' || mode === 'redis') {
   const sub = builder.subprocess.withIpc(new Queue(), new Queue()).withCodec(values.codec);
+  if (mode === 'redis') sub.withRedis(process.env.BENCH_REDIS_URL);
   if (values['restart-now']) sub.withAutoRestart(true, 0, 0);
   builder = sub.done();
   if (values.transport === 'tcp_local') builder = builder.withExecutionIpc({ web: true });
@@ -64,5 +67,5 @@ server.on('started', (info) => event({ event: 'started', pid: info.pid, ms: info
 
 const { url } = await server.listen();
 onStop(() => server.stop(2));
-const pids = mode === 'subprocess' ? [{ role: 'web', pid: server.pid }, { role: 'engine', pid: process.pid }] : [{ role: 'main', pid: process.pid }];
+const pids = mode === 'subprocess' || mode === 'redis' ? [{ role: 'web', pid: server.pid }, { role: 'engine', pid: process.pid }] : [{ role: 'main', pid: process.pid }];
 ready(url, pids);

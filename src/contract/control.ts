@@ -4,8 +4,8 @@ import type { GroupStatus, TcpJoin } from './groups.js';
 
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =
-  /** With `tcp`, the web process reaches the engine over the signed tcp_local transport instead of its pipe. */
-  | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus; tcp?: TcpJoin }
+  /** With `tcp`, the web process reaches the engine over the signed tcp_local transport instead of its pipe; with `backbone`, over Redis. */
+  | { type: 'init'; spec: WebSpec; replyTo: string; supervisor: SupervisorStatus; tcp?: TcpJoin; backbone?: BackboneInit }
   | { type: 'status'; supervisor: SupervisorStatus }
   | { type: 'drain'; timeout: number }
   /** The answers to a web process's `rate` takes, in its order: the buckets live in the main process, shared by every worker. */
@@ -69,4 +69,17 @@ export function supervisorHealth(s: SupervisorStatus): Record<string, unknown> {
 export interface HealthAnswer {
   status: number;
   body: Record<string, unknown>;
+}
+
+/**
+ * What a web process needs to join the Redis backbone. Sent in `init` over the control
+ * channel: the secret and a password never appear in argv or the environment.
+ */
+export interface BackboneInit {
+  url: string;
+  password?: string;
+  prefix: string;
+  /** base64 of the signing secret. */
+  secret: string;
+  maxLength?: number;
 }

@@ -25,6 +25,7 @@ export const CODES = {
   APPINFRA_ERR_UNAVAILABLE: { status: 503, message: 'No web process is running; see /_health and the server log' },
   APPINFRA_ERR_CHANNEL_CLOSED: { status: 503, message: 'The engine is not reachable' },
   APPINFRA_ERR_TIMEOUT: { status: 504, message: 'The engine did not answer in time' },
+  APPINFRA_ERR_WORKER_LOST: { status: 502, message: 'The engine worker running this request stopped; the request was not run again (it is not marked idempotent)' },
   APPINFRA_ERR_CLIENT_GONE: { status: 499, message: 'The client closed the request' },
   APPINFRA_ERR_ENCODE: { status: 500, message: 'A value cannot be sent to the other process' },
   APPINFRA_ERR_DECODE: { status: 500, message: 'A value received from the other process cannot be decoded' },

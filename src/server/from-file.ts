@@ -7,15 +7,17 @@ import type { Server } from '../runtime/main/server.js';
 import type { ForwardOptions } from './builder/route.js';
 import type { BatchHandler } from '../engine/batcher.js';
 import { handlerOptions } from './cli/handler-settings.js';
+import { redisOptionsOf, type BackboneOverrides } from './config/backbone-file.js';
 
 /**
  * Builds a Server from a checked app file and its engine handlers. Every endpoint is a
  * forward route, so the web process gets plain data and runs no user code; the
  * handlers are registered on the engine, here in the main process.
  */
-export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandler>): Server {
+export function serverFromFile(file: AppFile, handlers: Map<string, EngineHandler>, backbone: BackboneOverrides = {}): Server {
   const builder = new ServerBuilder(file.name).withConfig(file.api);
   builder.subprocess.withConfig(file.ipc);
+  if (file.runtime.platform.execution_ipc.transport === 'redis') builder.subprocess.withRedis(redisOptionsOf(file, backbone)).withRole(backbone.role ?? 'all');
   // The file's transport picks the mode: pipe -> web process(es), memory -> this process.
   if (file.mode === 'subprocess') builder.subprocess.withIpc(new Queue(`${file.name}.requests`), new Queue(`${file.name}.responses`));
   for (const e of file.endpoints) {

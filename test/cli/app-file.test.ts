@@ -102,7 +102,6 @@ test('the cross-section checks still run on the parts that are valid when anothe
   assert.deepEqual(problems({ ...base, endpoints, ipc: { codec: 'yaml' }, runtime: { platform: { execution_ipc: { transport: 'redis' } } } }), [
     'endpoints[2].methods[0]: got "FETCH", expected an HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS)',
     'endpoints[1]: POST /v1/a is already declared by endpoints[0]; remove one',
-    'runtime.platform.execution_ipc.transport: got "redis", expected memory, pipe or tcp_local; redis is part of the contract but not supported yet by this version',
     'ipc.codec: got "yaml", expected one of json, msgpack, v8',
   ]);
 });

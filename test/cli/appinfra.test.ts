@@ -71,7 +71,6 @@ const BROKEN: [string, string[]][] = [
   [
     'contract.yaml',
     [
-      'runtime.platform.execution_ipc.transport: got "redis", expected memory, pipe or tcp_local; redis is part of the contract but not supported yet by this version',
       'runtime.platform.process_groups[0].workers: got 4, expected nothing: without module and handlers "cpu_sync" runs in the engine (main) process; give it module: and handlers: to run it in 4 processes of its own',
       'runtime.platform.process_groups: got ["cpu_sync"], expected a group named "web" (the web processes)',
       'runtime.web.interfaces[0].binds: got ["request"], expected ports a websocket interface can bind (stream, kv_stream)',

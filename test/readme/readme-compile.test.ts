@@ -5,6 +5,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { fileURLToPath } from 'node:url';
 import { configFromObject } from '../../src/index.js';
 import { appFileFromObject } from '../../src/server/cli/app-file.js';
 import { ROOT } from '../proc.js';
@@ -41,7 +42,11 @@ test('every TypeScript block of the README type-checks against the package under
 test('the README YAML configuration is one the loader accepts', () => {
   const yamls = readmeBlocks().filter((b) => b.lang === 'yaml' || b.lang === 'yml');
   assert.ok(yamls.length >= 1, 'the README shows a YAML configuration');
-  // An app file for `appinfra serve` (it has endpoints:) is checked as one, next to examples/config's engine module.
-  const appFile = (doc: unknown) => appFileFromObject(doc, join(ROOT, 'examples/config/app.yaml'));
-  for (const b of yamls) assert.doesNotThrow(() => (/^endpoints:/m.test(b.code) ? appFile(parseYaml(b.code)) : configFromObject(parseYaml(b.code))), `README.md block at line ${b.line}`);
+  // An app file (it names its engine, or has endpoints:) is checked as `appinfra check` reads one, beside the example's engine module.
+  for (const b of yamls) {
+    const doc = parseYaml(b.code) as Record<string, unknown>;
+    const isAppFile = doc && ('engine' in doc || 'endpoints' in doc);
+    const check = isAppFile ? () => appFileFromObject(doc, fileURLToPath(new URL('../../examples/config/readme.yaml', import.meta.url))) : () => configFromObject(doc);
+    assert.doesNotThrow(check, `README.md block at line ${b.line}`);
+  }
 });

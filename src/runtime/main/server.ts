@@ -21,6 +21,7 @@ import { LocalHub } from './hub.js';
 import type { ListenerStats } from '../../ipc/transports/tcp.js';
 import type { EngineMetrics } from '../../observability/metrics/engine.js';
 import type { Registry } from 'prom-client';
+import { Backbone, type BackboneSpec } from './backbone.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -41,6 +42,8 @@ export interface ServerParts extends InProcessExtras {
   /** Process groups (engine handlers in processes of their own) and their tcp_local settings. */
   groups?: GroupSpec[];
   tcp?: TcpLocalSpec | undefined;
+  /** Subprocess mode over the Redis backbone (`.subprocess.withRedis`), with this process's role. */
+  backbone?: BackboneSpec;
 }
 
 export interface BoundAddress {
@@ -76,6 +79,7 @@ export class Server extends EventEmitter<ServerEvents> {
   private direct: { app: FastifyInstance; channel: IPCChannel; web: DirectWeb } | undefined;
   private appReady: Promise<FastifyInstance> | undefined;
   private supervisor: WebSupervisor | undefined;
+  private backbone: Backbone | undefined;
   private bound: BoundAddress | undefined;
   private groupSupervisor: GroupSupervisor | undefined;
   /** The tcp_local endpoint (process groups, and web processes when `executionIpc.web`). */
@@ -224,7 +228,14 @@ export class Server extends EventEmitter<ServerEvents> {
     });
     try {
       await this.startGroups();
-      if (this.isSubprocessMode) {
+      if (this.parts.backbone) {
+        this.backbone = new Backbone(this.parts.backbone, this.name, this.ipcConfig.codec);
+        if (this.backbone.runsEngine) await this.backbone.startWorker(this.engine);
+      }
+      if (this.backbone && !this.backbone.runsWeb) {
+        // The engine role serves no HTTP: it takes work from the backbone until stopped.
+        this.bound = { host: '', port: 0, url: '' };
+      } else if (this.isSubprocessMode) {
         const metrics = await this.subprocessMetrics();
         const supervisor = new WebSupervisor({
           name: this.name,
@@ -235,6 +246,7 @@ export class Server extends EventEmitter<ServerEvents> {
           ...(this.groupSupervisor ? { groups: () => this.groupStatus } : {}),
           ...(this.hub && this.parts.tcp?.web ? { hub: this.hub } : {}),
           ...(metrics ? { metrics } : {}),
+          ...(this.backbone?.runsWeb ? { backbone: this.backbone.webInit() } : {}),
         });
         this.supervisor = supervisor;
         supervisor.on('started', (info) => this.emit('started', info));
@@ -259,6 +271,7 @@ export class Server extends EventEmitter<ServerEvents> {
       await this.supervisor?.stop(0).catch(() => undefined);
       await this.stopGroups(0);
       this.closeMetrics();
+      await this.backbone?.stop(0).catch(() => undefined);
       if (this.direct) {
         // Built but never served (the port was taken): still run its onClose hooks, plugins may hold resources.
         await this.direct.app.close().catch(() => undefined);
@@ -313,6 +326,8 @@ export class Server extends EventEmitter<ServerEvents> {
     this.state = 'stopping';
     try {
       if (this.supervisor) await this.supervisor.stop(timeout);
+      // After the web processes: their last requests may still be running on this worker.
+      if (this.backbone) await this.backbone.stop(timeout);
       if (this.direct) {
         await this.direct.web.drainDirectApp(this.direct.app, timeout);
         await this.direct.channel.stop();
@@ -418,6 +433,11 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Subprocess mode: true once a crashed web process will not be restarted (see the `failed` event). */
   get isFailed(): boolean {
     return this.supervisor?.isFailed ?? false;
+  }
+
+  /** The Redis backbone's role and worker, when the server runs on it. */
+  get backboneRole(): Backbone | undefined {
+    return this.backbone;
   }
 
   /** @internal */

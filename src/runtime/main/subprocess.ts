@@ -15,7 +15,7 @@ import { within } from '../../process/within.js';
 import type { RateLimitStore } from '../../ingress/buckets.js';
 import type { Link } from '../../ipc/transports/link.js';
 import type { LocalHub } from './hub.js';
-import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
+import { DATA_FD, type BackboneInit, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 
 const here = fileURLToPath(import.meta.url);
 /**
@@ -59,6 +59,8 @@ export interface SubprocessOptions {
   buckets?: RateLimitStore;
   /** Link over this tcp_local endpoint (signed) instead of the inherited pipe. */
   hub?: LocalHub;
+  /** Web processes join the Redis backbone instead of talking to this process over their pipe. */
+  backbone?: BackboneInit;
 }
 
 export interface ExitInfo {
@@ -163,6 +165,7 @@ export class SubprocessManager {
     }
 
     const init: ToWeb = { type: 'init', spec, replyTo, supervisor: this.options.supervisor(), ...(hub ? { tcp: hub.join() } : {}) };
+    if (this.options.backbone) init.backbone = this.options.backbone;
     const onHello = (msg: FromWeb): void => {
       if (msg.type !== 'hello') return;
       child.off('message', onHello);

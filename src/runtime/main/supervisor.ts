@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { CallbackError, ListenError, StateError } from '../../errors/index.js';
 import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from '../../contract/web-spec.js';
+import type { BackboneInit } from '../../contract/control.js';
 import { decideRestart } from './backoff.js';
 import { FallbackResponder } from './fallback.js';
 import { formatSeconds } from './format.js';
@@ -28,6 +29,8 @@ export interface SupervisorOptions {
   hub?: LocalHub;
   /** The main process's own figures (engine, supervision), when metrics or the status page are on. */
   metrics?: () => Promise<MetricsJson>;
+  /** Web processes join the Redis backbone instead of talking to this process over their pipe. */
+  backbone?: BackboneInit;
 }
 
 export type SupervisorEvents = {
@@ -157,7 +160,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
   private async spawn(slot: number, takeSlot: boolean): Promise<Worker> {
     const spec = { ...this.options.spec, api: { ...this.api, port: this.listenPort } };
     const replyTo = `${this.options.name}.w${slot}.g${++this.generation}`;
-    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status, buckets: this.buckets, ...(this.options.hub ? { hub: this.options.hub } : {}) });
+    const manager = new SubprocessManager({ spec, engine: this.options.engine, replyTo, logFile: spec.api.logFile, supervisor: () => this.status, buckets: this.buckets, ...(this.options.hub ? { hub: this.options.hub } : {}), ...(this.options.backbone ? { backbone: this.options.backbone } : {}) });
     const worker: Worker = { slot, manager, startedAt: performance.now(), recycling: false };
     this.all.add(worker);
     if (takeSlot) this.current[slot] = worker;

@@ -11,15 +11,24 @@ import { codecByName } from '../../ipc/codecs/index.js';
 import { PipeLink } from '../../ipc/transports/pipe.js';
 import { connectTcpLocal, joinSettings } from '../../ipc/transports/tcp.js';
 import { IPCChannel } from '../../channel/channel.js';
-import { DATA_FD, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
+import { DATA_FD, type BackboneInit, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 import { buildApp, startApp } from './app.js';
 import { CallbackError } from '../../errors/index.js';
+import type { RedisWebLink } from '../../ipc/transports/redis/web-link.js';
 import { webHealth } from './health.js';
 import { drainerOf } from './drain.js';
 import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { RemoteBuckets } from './remote-buckets.js';
 import type { ScrapeClient } from './scrape-client.js';
 import { importUrl } from '../../process/import-url.js';
+
+/** The web side of the Redis backbone, loaded only when the app runs on it. */
+async function backboneLink(init: BackboneInit, codec: string, replyTo: string): Promise<RedisWebLink> {
+  const [{ RedisWebLink }, { webLinkOptions }] = await Promise.all([import('../../ipc/transports/redis/web-link.js'), import('../../ipc/transports/redis/options.js')]);
+  const link = new RedisWebLink(webLinkOptions(init, codec), replyTo);
+  await link.start();
+  return link;
+}
 
 function send(msg: FromWeb): boolean {
   if (!process.connected || !process.send) return false;
@@ -41,11 +50,14 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   // The user's OpenTelemetry SDK registers itself before anything could start a span.
   if (spec.api.tracing.setup) await import(importUrl(spec.api.tracing.setup));
   // tcp_local when the user chose it (signed frames over loopback TCP), else the inherited pipe.
+  // On the Redis backbone the pipe carries no envelopes; it still tells this process when the main one is gone.
   const socket = init.tcp ? undefined : new Socket({ fd: DATA_FD, readable: true, writable: true });
-  const link = socket
-    ? new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: init.replyTo })
-    : await connectTcpLocal(joinSettings(init.tcp!), { type: 'hello', role: 'web', replyTo: init.replyTo } as { type: 'hello' }, init.replyTo);
-  const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: init.replyTo }, link);
+  const link = init.backbone
+    ? await backboneLink(init.backbone, spec.ipc.codec, init.replyTo)
+    : socket
+      ? new PipeLink(socket, { codec: codecByName(spec.ipc.codec), maxFrameBytes: spec.ipc.maxPayloadBytes, name: init.replyTo })
+      : await connectTcpLocal(joinSettings(init.tcp!), { type: 'hello', role: 'web', replyTo: init.replyTo } as { type: 'hello' }, init.replyTo);
+  const channel = new IPCChannel({ maxPending: spec.ipc.maxPending, responseTimeout: spec.api.responseTimeout, replyTo: link.name }, link);
   await channel.start();
   const app = await buildApp({
     spec,
@@ -94,7 +106,8 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
         await drainer.drain(timeout);
         await channel.stop();
       } finally {
-        link.close();
+        // The backbone link removes this process's reply stream and presence key before it goes.
+        await ('stop' in link ? link.stop() : link.close());
         process.exit(code);
       }
     })();

@@ -229,6 +229,7 @@ export class ServerBuilder {
     if (clash) throw new ConfigError(clash);
     const subprocessMode = s.queues !== undefined;
     if (subprocessMode) refuseClosures(s);
+    if (s.backbone && !subprocessMode) throw new BuildError('subprocess.withRedis(...): the Redis backbone carries subprocess mode; call .subprocess.withIpc(requestQ, responseQ) too');
     if ((api.uvicorn.sslKeyfile === null) !== (api.uvicorn.sslCertfile === null)) {
       throw new BuildError('uvicorn: sslKeyfile and sslCertfile go together; set both with .uvicorn.withSsl(key, cert)');
     }
@@ -260,6 +261,7 @@ export class ServerBuilder {
       ...(s.rateStore ? { rateStore: s.rateStore } : {}),
       groups: [...(s.groups ?? [])],
       tcp: s.tcp ?? tcpLocalSpec(),
+      ...(s.backbone ? { backbone: { ...s.backbone } } : {}),
     });
   }
 }

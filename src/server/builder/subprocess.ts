@@ -3,6 +3,11 @@ import { Queue } from '../../engine/queue.js';
 import { IPCConfig, type IPCConfigInit } from '../config/ipc.js';
 import type { IPCConfigData } from '../config/schemas.js';
 import type { ServerBuilder } from './server.js';
+import { ROLES, type BackboneSpec, type Role } from '../../runtime/main/backbone.js';
+import { SECRET_BYTES } from '../../ipc/signing.js';
+
+/** `withRedis` options: the backbone without the role (`withRole`). */
+export type RedisOptions = Omit<BackboneSpec, 'role'>;
 
 /** Focused builder for subprocess mode and its IPC (seed `SubprocessConfigurer`). */
 export class SubprocessConfigurer {
@@ -60,6 +65,36 @@ export class SubprocessConfigurer {
 
   withConfig(config: IPCConfig | IPCConfigInit): this {
     this.parent._state.ipc = config instanceof IPCConfig ? new IPCConfig(config.toJSON()) : new IPCConfig(config);
+    return this;
+  }
+
+  /**
+   * Runs the web processes and the engine on the Redis backbone instead of the pipe:
+   * requests travel through Redis Streams, so web processes and engine workers may be on
+   * different machines (see "From one machine to many" in the README). Needs `withIpc`.
+   */
+  withRedis(options: RedisOptions | string): this {
+    const o = typeof options === 'string' ? { url: options } : options;
+    if (!o || typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url)) {
+      throw new BuildError('withRedis({ url }): url must be a redis:// or rediss:// URL');
+    }
+    if (o.secret !== undefined && (!Buffer.isBuffer(o.secret) || o.secret.length < SECRET_BYTES)) {
+      throw new BuildError(`withRedis({ secret }): secret must be a Buffer of at least ${SECRET_BYTES} bytes (loadSecret(path) reads one from a file)`);
+    }
+    const role = this.parent._state.backbone?.role ?? 'all';
+    this.parent._state.backbone = { ...o, role };
+    return this;
+  }
+
+  /**
+   * Which part this process runs on the backbone: `web` (HTTP only), `engine` (handlers
+   * only, no HTTP) or `all` (both, the default). Needs `withRedis`.
+   */
+  withRole(role: Role): this {
+    if (!ROLES.includes(role)) throw new BuildError(`withRole(role): got ${JSON.stringify(role)}, expected one of ${ROLES.join(', ')}`);
+    const b = this.parent._state.backbone;
+    if (!b) throw new BuildError('withRole(role): roles split a server across machines over Redis; call .withRedis(url) first');
+    b.role = role;
     return this;
   }
 

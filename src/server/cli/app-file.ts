@@ -21,6 +21,8 @@ import { maxPayloadBytes, rateRuleSchema } from '../config/ingress.js';
 import { checkResolverMap } from '../builder/route.js';
 import type { GraphQLResolverMap } from '../../contract/web-spec.js';
 import { handlersSchema, type HandlerSettings } from './handler-settings.js';
+import { redisSectionSchema } from '../config/backbone.js';
+import { redactUrl } from '../../ipc/transports/redis/options.js';
 
 /** Endpoint kinds a file may declare, and the forward-route reply mode each becomes (the protocol table's `fileKind`). */
 export const ENDPOINT_KINDS = Object.fromEntries(REPLY_MODES.flatMap((m) => (PROTOCOLS[m].fileKind ? [[PROTOCOLS[m].fileKind, m]] : []))) as Record<EndpointKind, ReplyMode>;
@@ -34,7 +36,7 @@ const PORTS = ['request', 'response', 'stream', 'kv_stream'] as const;
 
 export const TRANSPORTS = ['memory', 'pipe', 'tcp_local', 'redis'] as const;
 /** Transports this version can run; the others are part of the contract and validated, but refused at `serve`. */
-export const RUNNABLE_TRANSPORTS: readonly string[] = ['memory', 'pipe', 'tcp_local'];
+export const RUNNABLE_TRANSPORTS: readonly string[] = ['memory', 'pipe', 'tcp_local', 'redis'];
 
 const str = (what: string) => z.string({ error: what }).min(1, { error: what });
 const posInt = (what: string) => z.number({ error: what }).int({ error: what }).positive({ error: what });
@@ -81,6 +83,8 @@ const executionIpcSchema = z.strictObject({
   secret_file: str('a path to a file holding the secret (tcp_local)').optional(),
   allow_remote: z.boolean({ error: 'true or false' }).optional(),
   connect_file: str('a path where the server writes the address and secret for processes started by hand').optional(),
+  // redis (the backbone between machines): its URL, password file, secret file and stream settings.
+  redis: redisSectionSchema.optional(),
 });
 
 const processGroupSchema = z.strictObject({
@@ -434,6 +438,8 @@ function checkRuntime(rt: RuntimeData, endpoints: [number, Endpoint][], api: Api
     if (x.bind_port !== 0 || x.bind_host !== '127.0.0.1') notes.push(`${where}.bind_host/bind_port apply to tcp_local; unused with ${x.transport}`);
   }
   if (x.transport === 'tcp_local' && x.auth.mode !== 'hmac') notes.push(`${where}.auth.mode=none: tcp_local signs every frame (HMAC-SHA256) whatever this says`);
+  if (x.redis && x.transport !== 'redis') notes.push(`${where}.redis applies to the redis transport; unused with ${x.transport}`);
+  if (x.transport === 'redis' && x.auth.mode !== 'none') notes.push(`${where}.auth.mode: the redis transport always signs its entries (redis.secret_file)`);
 
   const groups = rt.platform.process_groups;
   const names = new Map<string, number>();
@@ -545,6 +551,7 @@ export function contractSummary(f: AppFile, handlers?: readonly string[]): Recor
       max_payload_bytes: x.max_payload_bytes,
       auth: x.transport === 'tcp_local' ? x.auth : { mode: 'none (no listening socket)' },
       ...(x.transport === 'tcp_local' ? { bind_host: x.bind_host, bind_port: x.bind_port } : {}),
+      ...(x.transport === 'redis' ? { redis: redisSummary(f) } : {}),
     },
     ingress: {
       max_payload_bytes: f.api.maxPayloadBytes,
@@ -595,4 +602,19 @@ export function routeTable(f: AppFile): RouteRow[] {
   rows.push({ methods: 'GET', path: '/docs', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
   rows.push({ methods: 'GET', path: '/openapi.json', kind: 'built-in', port: '-', handler: '-', timeout: '-' });
   return rows;
+}
+
+/** The backbone as the contract shows it: the URL without its password, file paths but never their content. */
+function redisSummary(f: AppFile): Record<string, unknown> {
+  const r = f.runtime.platform.execution_ipc.redis ?? redisSectionSchema.parse({});
+  return {
+    url: redactUrl(r.url),
+    prefix: r.prefix ?? `appinfra:${f.name}`,
+    request_stream: 'one per process group (requests:engine)',
+    max_length: r.max_length,
+    max_in_flight: r.max_in_flight,
+    claim_idle_seconds: r.claim_idle_seconds,
+    idempotent: r.idempotent,
+    signed: r.secret_file ? `HMAC-SHA256, secret from ${r.secret_file}` : 'HMAC-SHA256, a secret generated per run (role all only; set secret_file to split roles)',
+  };
 }

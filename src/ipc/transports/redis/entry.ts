@@ -1,0 +1,92 @@
+import type { Envelope } from '../../../contract/envelope.js';
+import type { Codec } from '../../codecs/index.js';
+import { decodeFrame, encodeFrame } from '../../frame.js';
+import { HEADER_BYTES } from '../../framing.js';
+import { Signer, Verifier, type RefusalReason } from '../../signing.js';
+
+/**
+ * One envelope as a Redis stream entry (or a pub/sub message): the frame bytes of
+ * ../../frame.ts signed as tcp_local signs them (../../signing.ts: HMAC over kind, id, ts,
+ * nonce and the frame). Stream entries carry the fields `f`, `t`, `n`, `s`; a pub/sub
+ * message is the same four packed into one buffer (see `packMessage`).
+ */
+export interface SignedEntry {
+  f: Buffer;
+  t: number;
+  n: string;
+  s: string;
+}
+
+export class EntryCodec {
+  private readonly signer: Signer;
+  readonly verifier: Verifier;
+
+  constructor(
+    private readonly codec: Codec,
+    secret: Buffer,
+    kinds: readonly string[],
+    ttlMs: number,
+    maxPayloadBytes = 64 * 1024 * 1024,
+  ) {
+    this.signer = new Signer(secret);
+    this.verifier = new Verifier({ secret, ttlSeconds: ttlMs / 1000, nonceCacheSize: 100_000, maxPayloadBytes, kinds });
+  }
+
+  /** Throws `EncodeError` (nothing sent) for a payload the codec refuses, as every link does. */
+  seal(e: Envelope): SignedEntry {
+    const f = encodeFrame(e, this.codec).subarray(HEADER_BYTES);
+    const { ts, nonce, sig } = this.signer.sign(e.kind, e.id, f);
+    return { f, t: ts, n: nonce, s: sig };
+  }
+
+  /** The envelope, or why it was refused. Never throws: the bytes may come from anyone with Redis access. */
+  open(fields: readonly Buffer[]): Envelope | RefusalReason {
+    const get = (name: string): Buffer | undefined => {
+      for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString() === name) return fields[i + 1];
+      return undefined;
+    };
+    const f = get('f');
+    const t = get('t');
+    const n = get('n');
+    const s = get('s');
+    if (!f) return this.refuse('malformed');
+    let e: Envelope;
+    try {
+      e = decodeFrame(f, this.codec);
+    } catch {
+      return this.refuse('malformed');
+    }
+    const verdict = this.verifier.verify({ kind: e.kind, id: e.id, ts: t ? Number(t.toString()) : undefined, nonce: n?.toString(), sig: s?.toString() }, f);
+    return verdict.ok ? e : verdict.reason;
+  }
+
+  private refuse(reason: RefusalReason): RefusalReason {
+    this.verifier.refused[reason]++;
+    return reason;
+  }
+}
+
+/** Redis XADD arguments of an entry. */
+export function entryArgs(x: SignedEntry): (string | Buffer | number)[] {
+  return ['f', x.f, 't', x.t, 'n', x.n, 's', x.s];
+}
+
+/** One pub/sub message: u32 length-prefixed f, then `t n s` as text. */
+export function packMessage(x: SignedEntry): Buffer {
+  const tail = Buffer.from(`${x.t} ${x.n} ${x.s}`);
+  const out = Buffer.allocUnsafe(4 + x.f.length + tail.length);
+  out.writeUInt32BE(x.f.length, 0);
+  x.f.copy(out, 4);
+  tail.copy(out, 4 + x.f.length);
+  return out;
+}
+
+/** The stream-entry fields of a packed message; empty for bytes that are not one. */
+export function unpackMessage(b: Buffer): Buffer[] {
+  if (b.length < 4) return [];
+  const len = b.readUInt32BE(0);
+  if (4 + len > b.length) return [];
+  const [t, n, s] = b.toString('utf8', 4 + len).split(' ');
+  if (t === undefined || n === undefined || s === undefined) return [];
+  return [Buffer.from('f'), b.subarray(4, 4 + len), Buffer.from('t'), Buffer.from(t), Buffer.from('n'), Buffer.from(n), Buffer.from('s'), Buffer.from(s)];
+}

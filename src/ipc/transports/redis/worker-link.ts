@@ -1,0 +1,381 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Envelope } from '../../../contract/envelope.js';
+import { wireErrorOf } from '../../../errors/index.js';
+import type { Link } from '../link.js';
+import { BackboneLink } from './base.js';
+import { backboneConnection, closeConnections, whenReady, type StreamReply } from './connect.js';
+import { EntryCodec, entryArgs, unpackMessage, type SignedEntry } from './entry.js';
+import { NaturalBatch } from './batch.js';
+import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
+
+export interface WorkerBackboneStats {
+  /** Requests taken from the request stream (first delivery). */
+  taken: number;
+  /** Entries refused: no valid signature (injected, stale, replayed) or not a request. */
+  refused: number;
+  /** Requests dropped unstarted because their deadline had passed (the web process answered 504 at it). */
+  expired: number;
+  /** Requests dropped or stopped because their web process is gone. */
+  orphaned: number;
+  /** Entries of a dead worker claimed here. */
+  reclaimed: number;
+  /** Of those, requests of idempotent handlers run again here. */
+  rerun: number;
+  /** Of those, requests failed with 502 APPINFRA_ERR_WORKER_LOST (at-most-once). */
+  lost: number;
+  /** Requests abandoned because Redis went away while they ran. */
+  abandoned: number;
+}
+
+interface Running {
+  entry: string;
+  replyTo: string;
+}
+
+const REQUEST_KINDS = ['request'] as const;
+const CONTROL_KINDS = ['cancel', 'credit'] as const;
+/** Reply streams of web processes that stopped reading are capped at about this many entries. */
+const REPLY_MAXLEN = 100_000;
+
+/**
+ * An engine worker's side of the Redis backbone, as one `Link` the Engine attaches: it
+ * takes requests from the request stream through the consumer group (each entry goes to
+ * one worker), at most `maxInFlight` at a time, and sends every reply, chunk and end to
+ * the reply stream its request names. Cancels and credit arrive on the control channel.
+ *
+ * An entry stays in this consumer's pending list until its answer is out, then is
+ * acknowledged and deleted: the request stream holds only work queued or running, so its
+ * length is what admission bounds. Running entries are touched (XCLAIM JUSTID) so their
+ * idle time stays low; an entry idle past `claimIdleMs` belongs to a dead worker and a
+ * live one takes it with XAUTOCLAIM: an idempotent handler runs it again, any other
+ * answers 502 (at-most-once: the client gets a clear error, never two answers).
+ */
+export class RedisWorkerLink extends BackboneLink implements Link {
+  readonly name: string;
+  readonly keys: BackboneKeys;
+  readonly stats: WorkerBackboneStats = { taken: 0, refused: 0, expired: 0, orphaned: 0, reclaimed: 0, rerun: 0, lost: 0, abandoned: 0 };
+  private readonly cmd: Redis;
+  private readonly reader: Redis;
+  private readonly sub: Redis;
+  private readonly requests: EntryCodec;
+  private readonly control: EntryCodec;
+  private readonly maxInFlight: number;
+  private readonly claimIdleMs: number;
+  private readonly idempotent: ReadonlySet<string>;
+  private readonly running = new Map<string, Running>();
+  /** Entries to acknowledge once Redis is back (their requests were abandoned while it was away). */
+  private unacked: string[] = [];
+  /** Replies (reply stream, entry) and finished entries waiting for the next round trip. */
+  private outbox: [string, SignedEntry][] = [];
+  private toAck: string[] = [];
+  /** Web processes found gone: their queued requests are dropped unstarted. */
+  private readonly goneWebs = new Set<string>();
+  /** Web processes this worker took requests from lately, and when: the ones whose presence is checked. */
+  private readonly seenWebs = new Map<string, number>();
+  private open = true;
+  private up = false;
+  private capacity: (() => void) | undefined;
+  private rounds = 0;
+  private lastRefusalWarning = 0;
+  private maintenance: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
+
+  constructor(private readonly options: RedisBackboneOptions) {
+    super();
+    this.name = `${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`;
+    this.keys = new BackboneKeys(options.prefix);
+    this.maxInFlight = options.maxInFlight ?? BACKBONE_DEFAULTS.maxInFlight;
+    this.claimIdleMs = options.claimIdleMs ?? BACKBONE_DEFAULTS.claimIdleMs;
+    this.idempotent = new Set(options.idempotent ?? []);
+    const ttl = options.ttlMs ?? BACKBONE_DEFAULTS.ttlMs;
+    this.requests = new EntryCodec(options.codec, options.secret, REQUEST_KINDS, ttl);
+    this.control = new EntryCodec(options.codec, options.secret, CONTROL_KINDS, ttl);
+    this.cmd = backboneConnection(options.url, options.password, `appinfra-worker:${this.name}`);
+    this.reader = backboneConnection(options.url, options.password, `appinfra-worker-reader:${this.name}`, { autoResendUnfulfilledCommands: false, enableAutoPipelining: false });
+    // Subscriptions are restored by ioredis after a reconnect.
+    this.sub = backboneConnection(options.url, options.password, `appinfra-worker-control:${this.name}`, { enableOfflineQueue: true, enableAutoPipelining: false });
+    this.cmd.on('ready', this.onReady);
+    this.cmd.on('close', this.onDown);
+    this.sub.on('messageBuffer', this.onControl);
+  }
+
+  /** Consumer name of this worker in the group. */
+  get consumer(): string {
+    return this.name;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.cmd.connect(), this.reader.connect(), this.sub.connect()]);
+    await Promise.all([whenReady(this.cmd), whenReady(this.reader), whenReady(this.sub)]);
+    await this.sub.subscribe(this.keys.control);
+    await this.ensureGroup();
+    this.onReady();
+    this.maintenance = setInterval(() => void this.maintain(), Math.max(100, Math.floor(this.claimIdleMs / 3)));
+    this.maintenance.unref();
+    this.reading = this.readLoop();
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  get congested(): boolean {
+    return false;
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** The engine's answers: each goes to the reply stream of the web process that asked. */
+  send(e: Envelope): void {
+    const r = this.running.get(e.id);
+    if (!r || !this.open) return;
+    const last = e.kind === 'response' || e.kind === 'error' || e.kind === 'end';
+    this.outbox.push([this.keys.reply(r.replyTo), this.requests.seal(e)]);
+    if (last) this.finish(e.id, r);
+    else this.sending.kick();
+  }
+
+
+
+
+
+  /** Resolves once no request runs here, or after `ms`. */
+  async drain(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (this.running.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  protected async shutdown(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    clearInterval(this.maintenance);
+    this.capacity?.();
+    const readerClosed = closeConnections(this.reader);
+    await this.reading;
+    await readerClosed;
+    for (const h of this.closeHandlers) h('closed');
+    this.sending.kick();
+    if (this.cmd.status === 'ready' && this.running.size === 0) {
+      await this.cmd.call('XGROUP', 'DELCONSUMER', this.keys.requests(), this.keys.group, this.name).catch(() => undefined);
+    }
+    await Promise.all([this.cmd.quit().catch(() => undefined), this.sub.quit().catch(() => undefined)]);
+    await closeConnections(this.cmd, this.sub);
+  }
+
+  private readonly onReady = (): void => {
+    if (!this.open) return;
+    this.up = true;
+    const ids = this.unacked.splice(0);
+    if (ids.length > 0) this.ackDel(ids);
+  };
+
+  /** Redis is gone: answers cannot leave, the web processes have already answered 503. Stop the work. */
+  private readonly onDown = (): void => {
+    if (!this.up) return;
+    this.up = false;
+    for (const [id, r] of [...this.running]) {
+      this.stats.abandoned++;
+      this.running.delete(id);
+      this.unacked.push(r.entry);
+      this.deliver({ kind: 'cancel', id });
+    }
+    this.capacity?.();
+  };
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.cmd.call('XGROUP', 'CREATE', this.keys.requests(), this.keys.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    const key = this.keys.requests();
+    while (this.open) {
+      if (this.running.size >= this.maxInFlight || !this.up) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((r) => {
+          this.capacity = r;
+          // Re-checked at least every second: `up` comes back by an event this loop does not wait on.
+          timer = setTimeout(r, 1000);
+        });
+        clearTimeout(timer);
+        this.capacity = undefined;
+        continue;
+      }
+      let reply: StreamReply;
+      try {
+        if (this.reader.status !== 'ready') await whenReady(this.reader);
+        reply = (await this.reader.callBuffer('XREADGROUP', 'GROUP', this.keys.group, this.name, 'COUNT', this.maxInFlight - this.running.size, 'BLOCK', 2000, 'STREAMS', key, '>')) as StreamReply;
+      } catch (err) {
+        if (!this.open) return;
+        // A restarted Redis without persistence has lost the group: create it again.
+        if (String((err as Error).message).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
+        else await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (!reply) continue;
+      for (const [id, fields] of reply[0]![1]) this.take(id.toString(), fields, false);
+    }
+  }
+
+  /** One request entry, first delivery or reclaimed from a dead worker. */
+  private take(entry: string, fields: Buffer[], reclaimed: boolean): void {
+    const e = this.requests.open(fields);
+    if (typeof e === 'string' || e.kind !== 'request') {
+      this.stats.refused++;
+      // At most one line per 10 s: whoever writes forged entries must not be able to flood the log.
+      const now = Date.now();
+      if (now - this.lastRefusalWarning >= 10_000) {
+        this.lastRefusalWarning = now;
+        process.emitWarning(`appinfra backbone: refused a request stream entry ${entry} (${typeof e === 'string' ? e : `kind ${e.kind}`}); ${this.stats.refused} refused so far`, { code: 'APPINFRA_BACKBONE_REFUSED' });
+      }
+      this.ackDel([entry]);
+      return;
+    }
+    const replyTo = e.replyTo ?? '';
+    if (!reclaimed) this.stats.taken++;
+    this.seenWebs.set(replyTo, Date.now());
+    if (this.goneWebs.has(replyTo)) {
+      this.stats.orphaned++;
+      this.ackDel([entry]);
+      return;
+    }
+    if (e.deadline !== undefined && e.deadline <= Date.now()) {
+      this.stats.expired++;
+      this.ackDel([entry]);
+      return;
+    }
+    if (reclaimed) {
+      this.stats.reclaimed++;
+      if (!this.idempotent.has(e.route ?? '')) {
+        this.stats.lost++;
+        this.outbox.push([this.keys.reply(replyTo), this.requests.seal({ kind: 'error', id: e.id, payload: wireErrorOf('APPINFRA_ERR_WORKER_LOST') })]);
+        this.ackDel([entry]);
+        return;
+      }
+      this.stats.rerun++;
+    }
+    if (this.running.has(e.id)) {
+      this.ackDel([entry]);
+      return;
+    }
+    this.running.set(e.id, { entry, replyTo });
+    this.deliver(e);
+  }
+
+  private finish(id: string, r: Running): void {
+    this.running.delete(id);
+    this.ackDel([r.entry]);
+    this.capacity?.();
+  }
+
+  /** Acknowledges and deletes finished entries (with the replies queued before them, in one round trip). */
+  private ackDel(entries: string[]): void {
+    if (!this.up) {
+      this.unacked.push(...entries);
+      return;
+    }
+    for (const e of entries) this.toAck.push(e);
+    this.sending.kick();
+  }
+
+  /** Replies and acknowledgements queued since the last round trip, as one pipeline: replies first, in order. */
+  private readonly sending = new NaturalBatch(() => {
+    const out = this.outbox;
+    const ids = this.toAck;
+    if (out.length === 0 && ids.length === 0) return undefined;
+    this.outbox = [];
+    this.toAck = [];
+    if (!this.up) {
+      this.unacked.push(...ids);
+      return undefined;
+    }
+    const p = this.cmd.pipeline();
+    for (const [key, x] of out) p.call('XADD', key, 'MAXLEN', '~', REPLY_MAXLEN, '*', ...entryArgs(x));
+    if (ids.length > 0) {
+      const key = this.keys.requests();
+      p.call('XACK', key, this.keys.group, ...ids);
+      p.call('XDEL', key, ...ids);
+    }
+    return p.exec().catch(() => undefined);
+  });
+
+  private readonly onControl = (_channel: Buffer, message: Buffer): void => {
+    const fields = unpackMessage(message);
+    // Most control messages are for requests another worker runs: look before verifying.
+    const e = fields.length > 0 ? this.control.open(fields) : 'malformed';
+    if (typeof e === 'string') return;
+    const r = this.running.get(e.id);
+    if (!r) return;
+    if (e.kind === 'cancel') {
+      this.finish(e.id, r);
+    }
+    this.deliver(e);
+  };
+
+  /** Keeps running entries fresh, reclaims a dead worker's, and stops work for web processes that are gone. */
+  private async maintain(): Promise<void> {
+    if (!this.up || !this.open) return;
+    const key = this.keys.requests();
+    try {
+      const mine = [...this.running.values()].map((r) => r.entry);
+      if (mine.length > 0) await this.cmd.call('XCLAIM', key, this.keys.group, this.name, 0, ...mine, 'JUSTID');
+      await this.checkWebs();
+      if (++this.rounds % 20 === 0) await this.forgetDeadConsumers();
+      if (this.running.size >= this.maxInFlight) return;
+      const claimed = (await this.cmd.callBuffer('XAUTOCLAIM', key, this.keys.group, this.name, this.claimIdleMs, '0-0', 'COUNT', this.maxInFlight - this.running.size)) as [Buffer, [Buffer, Buffer[] | null][], Buffer[]?];
+      for (const [id, fields] of claimed[1]) {
+        // An entry deleted while pending comes back without fields: nothing to run.
+        if (fields) this.take(id.toString(), fields, true);
+        else this.ackDel([id.toString()]);
+      }
+    } catch {
+      // Redis went away mid-way: the next round does it.
+    }
+  }
+
+  /**
+   * A worker killed without a clean stop stays a consumer of the group; once its entries
+   * are reclaimed (none pending) and it has not read for a minute, it is removed. A live
+   * worker reads at least every 2 s, and one at capacity has entries pending.
+   */
+  private async forgetDeadConsumers(): Promise<void> {
+    const rows = (await this.cmd.call('XINFO', 'CONSUMERS', this.keys.requests(), this.keys.group)) as unknown[][];
+    for (const row of rows) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+      const idle = Number(info.idle);
+      if (info.name !== this.name && Number(info.pending) === 0 && idle > Math.max(60_000, 10 * this.claimIdleMs)) {
+        await this.cmd.call('XGROUP', 'DELCONSUMER', this.keys.requests(), this.keys.group, String(info.name));
+      }
+    }
+  }
+
+  /** Web processes this worker heard from lately: one whose presence key expired is gone (killed, or its machine). */
+  private async checkWebs(): Promise<void> {
+    const recent = Date.now() - 60_000;
+    for (const [w, at] of this.seenWebs) if (at < recent) this.seenWebs.delete(w);
+    const webs = [...this.seenWebs.keys()].filter((w) => !this.goneWebs.has(w));
+    if (webs.length === 0) return;
+    const alive = (await this.cmd.call('MGET', ...webs.map((w) => this.keys.alive(w)))) as (string | null)[];
+    webs.forEach((w, i) => {
+      if (alive[i] !== null) return;
+      this.goneWebs.add(w);
+      for (const [id, r] of [...this.running]) {
+        if (r.replyTo !== w) continue;
+        this.stats.orphaned++;
+        this.finish(id, r);
+        this.deliver({ kind: 'cancel', id });
+      }
+      // Its reply stream has no reader any more.
+      this.cmd.del(this.keys.reply(w)).catch(() => undefined);
+    });
+  }
+
+}
