@@ -4,26 +4,17 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BuildError, ConfigError, Queue, ServerBuilder, StateError } from '../../src/index.js';
+import { BuildError, Queue, ServerBuilder, StateError } from '../../src/index.js';
 import { appFileFromObject, contractSummary } from '../../src/server/cli/app-file.js';
 import { guardLeaks } from '../helpers.js';
 import { CLI, run } from '../cli/proc.js';
+import { SOURCE, problems } from '../cli/refusals.js';
 
 const dir = guardLeaks({ tmp: 'appinfra-backbone-config-' });
-const SOURCE = fileURLToPath(new URL('../../examples/config/virtual.yaml', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/config/app.yaml', import.meta.url));
 const base = { engine: { module: './engine.mjs' }, endpoints: [{ path: '/v1/echo', methods: ['post'], handler: 'echo' }] };
 const withRedis = (redis?: unknown): Record<string, unknown> => ({ ...base, runtime: { platform: { execution_ipc: { transport: 'redis', ...(redis ? { redis } : {}) } } } });
 
-function problems(doc: Record<string, unknown>): string[] {
-  try {
-    appFileFromObject(doc, SOURCE);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return (err.details as { problems: string[] }).problems;
-  }
-  assert.fail('expected the file to be refused');
-}
 
 test('transport: redis is served (subprocess mode); the contract shows the backbone without its password', () => {
   const f = appFileFromObject(withRedis({ url: 'redis://:hunter2@db.internal:6380/2', idempotent: ['echo'] }), SOURCE);

@@ -2,22 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../src/index.js';
 import { appFileFromObject, contractSummary } from '../../src/server/cli/app-file.js';
+import { SOURCE, problems } from './refusals.js';
 
 // Relative engine paths resolve against the file's folder: pretend the file sits beside the example engine.
-const SOURCE = fileURLToPath(new URL('../../examples/config/virtual.yaml', import.meta.url));
 const base = { engine: { module: './engine.mjs' }, endpoints: [{ path: '/v1/echo', methods: ['post'], handler: 'echo' }] };
 
-function problems(doc: Record<string, unknown>): string[] {
-  try {
-    appFileFromObject(doc, SOURCE);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return (err.details as { problems: string[] }).problems;
-  }
-  assert.fail('expected the file to be refused');
-}
 
 test('defaults: pipe transport, one web process, methods upper-cased, name from the file', () => {
   const f = appFileFromObject(base, SOURCE);
