@@ -5,6 +5,9 @@ import { generateSecret } from '../../ipc/signing.js';
 import { redactUrl, type RedisBackboneOptions } from '../../ipc/transports/redis/options.js';
 import { RedisWorkerLink } from '../../ipc/transports/redis/worker-link.js';
 import type { BackboneInit } from '../../contract/control.js';
+import { backboneConnection } from '../../ipc/transports/redis/connect.js';
+import type { RateLimitStore } from '../../ingress/buckets.js';
+import { RedisBuckets } from '../../ingress/redis-buckets.js';
 
 
 /** Which parts of the server this process runs: HTTP (web processes), the engine, or both. */
@@ -35,6 +38,7 @@ export interface BackboneSpec {
  */
 export class Backbone {
   private worker: RedisWorkerLink | undefined;
+  private buckets: RedisBuckets | undefined;
   private readonly secret: Buffer;
   private readonly prefix: string;
 
@@ -83,6 +87,15 @@ export class Backbone {
     this.worker = link;
   }
 
+  /**
+   * Rate-limit buckets in Redis, shared by the web roles of every machine (the in-memory
+   * default is exact only within this process's web processes). Connects on first use.
+   */
+  rateStore(): RateLimitStore {
+    this.buckets ??= new RedisBuckets(backboneConnection(this.spec.url, this.spec.password, `${this.prefix}:rate`), `${this.prefix}:rate`);
+    return this.buckets;
+  }
+
   /** What a web process needs to join. */
   webInit(): BackboneInit {
     const init: BackboneInit = { url: this.spec.url, prefix: this.prefix, secret: this.secret.toString('base64') };
@@ -93,6 +106,7 @@ export class Backbone {
 
   /** Lets the worker finish what it runs (up to `timeoutS`), then leaves the group. */
   async stop(timeoutS: number): Promise<void> {
+    await this.buckets?.close();
     const w = this.worker;
     if (!w) return;
     await w.drain(timeoutS * 1000);

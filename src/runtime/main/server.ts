@@ -242,7 +242,8 @@ export class Server extends EventEmitter<ServerEvents> {
           spec: this.webSpec,
           engine: this.engine,
           logger: pino({ name: `${this.name}.supervisor`, level: pinoLevel(this.config.uvicorn.logLevel) }),
-          ...(this.parts.rateStore ? { buckets: this.parts.rateStore } : {}),
+          // On the backbone the buckets are in Redis: one limit for the web roles of every machine.
+          ...(this.parts.rateStore ? { buckets: this.parts.rateStore } : this.backbone?.runsWeb ? { buckets: this.backbone.rateStore() } : {}),
           ...(this.groupSupervisor ? { groups: () => this.groupStatus } : {}),
           ...(this.hub && this.parts.tcp?.web ? { hub: this.hub } : {}),
           ...(metrics ? { metrics } : {}),

@@ -12,7 +12,7 @@ import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { forkWeb } from './fork.js';
 import { stopChild } from '../../process/stop-child.js';
 import { within } from '../../process/within.js';
-import type { RateLimitStore } from '../../ingress/buckets.js';
+import type { RateLimitStore, TakeResult } from '../../ingress/buckets.js';
 import type { Link } from '../../ipc/transports/link.js';
 import type { LocalHub } from './hub.js';
 import { DATA_FD, type BackboneInit, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
@@ -220,7 +220,11 @@ export class SubprocessManager {
   private async takeToken(msg: Extract<FromWeb, { type: 'rate' }>): Promise<void> {
     const store = this.options.buckets;
     // A web process only asks when its spec has a limit; the supervisor always passes buckets.
-    const results = await Promise.all(msg.takes.map((t) => (store ? store.take(t.bucket, t.key, t.rule) : { allowed: true, remaining: 0, resetMs: 0 })));
+    // A store that cannot answer (Redis unreachable) lets the request through: the limit must
+    // not turn an outage of its store into an outage of the API (the backbone's own health
+    // answers 503 while Redis is away).
+    const open: TakeResult = { allowed: true, remaining: 0, resetMs: 0 };
+    const results = await Promise.all(msg.takes.map(async (t) => (store ? await Promise.resolve(store.take(t.bucket, t.key, t.rule)).catch(() => open) : open)));
     this.tell({ type: 'rate', first: msg.first, results });
   }
 
