@@ -242,3 +242,40 @@ test('a clean stop leaves no reply stream, presence key or consumer behind', asy
     raw.disconnect();
   }
 });
+
+test('a web process that died (its presence key gone): its running request is stopped, its queued ones never start', async () => {
+  const engine = quiet();
+  let started = 0;
+  let aborted = 0;
+  engine.handle('slow', (_p, ctx) => {
+    started++;
+    return new Promise((resolve) => {
+      ctx.signal.addEventListener('abort', () => {
+        aborted++;
+        resolve('late');
+      });
+    });
+  });
+  const options = optionsFor({ maxInFlight: 1 });
+  const { channel, worker, web } = await pair(options, engine);
+  const calls = Array.from({ length: 5 }, () => channel.submit({}, { route: 'slow' }).catch(() => 'ended'));
+  await waitFor(() => started === 1, 5000, 'the worker to start the first request');
+  await sleep(100);
+  assert.equal(started, 1, 'one at a time (maxInFlight 1): four wait in the request stream');
+  // What a kill -9 leaves behind: no more heartbeats, and the presence key expires. Expiry is
+  // stood in for by deleting the key, so the test does not wait out the 5 s TTL.
+  clearInterval((web as unknown as { heartbeat: NodeJS.Timeout }).heartbeat);
+  const raw = redis.client();
+  try {
+    await raw.del(`${options.prefix}:alive:${web.name}`);
+    await waitFor(() => aborted === 1, 10_000, 'the running request of the dead web process to be stopped');
+    await waitFor(() => worker.stats.orphaned === 5, 10_000, 'the four queued requests to be dropped');
+    await sleep(100);
+    assert.equal(started, 1, 'no queued request of the dead web process was started');
+    await waitFor(async () => (await raw.exists(`${options.prefix}:reply:${web.name}`)) === 0, 10_000, 'its reply stream to be deleted');
+  } finally {
+    raw.disconnect();
+  }
+  await channel.stop();
+  await Promise.all(calls);
+});
