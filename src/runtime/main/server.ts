@@ -187,7 +187,10 @@ export class Server extends EventEmitter<ServerEvents> {
     return this;
   }
 
-  private withAdders(metrics: EngineMetrics): EngineMetrics {
+  /** The main process's registry gets the subsystems' figures (groups, tcp_local, backbone) and the users' adders. */
+  private async withAdders(metrics: EngineMetrics): Promise<EngineMetrics> {
+    const { subsystemMetrics } = await import('../../observability/metrics/subsystems.js');
+    subsystemMetrics(metrics.registry, { groups: () => this.groupStatus, tcp: () => this.tcpLocalStats, backbone: () => this.backbone?.workerLink?.stats });
     for (const add of this.metricAdders) add(metrics.registry);
     return metrics;
   }
@@ -210,7 +213,7 @@ export class Server extends EventEmitter<ServerEvents> {
       const s = this.supervisor;
       return s && { restarts: s.restartCount, recycles: s.recycleCount, workers: s.status.workers, configured: s.status.configured };
     }));
-    this.withAdders(metrics);
+    await this.withAdders(metrics);
     return () => metrics.registry.getMetricsAsJSON();
   }
 
