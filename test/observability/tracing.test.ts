@@ -79,7 +79,8 @@ after(() => {
 
 function webSpans(): WebSpan[] {
   if (!existsSync(spansFile())) return [];
-  return readFileSync(spansFile(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as WebSpan);
+  // The web process may be in the middle of appending a line: only lines it has ended count.
+  return readFileSync(spansFile(), 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as WebSpan);
 }
 
 function engineSpanOf(traceId: string, name: string): ReadableSpan | undefined {
