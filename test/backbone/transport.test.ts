@@ -31,6 +31,22 @@ let n = 0;
 const quiet = (): Engine => new Engine(undefined, undefined, pino({ level: 'silent' }));
 const optionsFor = (extra: Partial<RedisBackboneOptions> = {}): RedisBackboneOptions => ({ url: redis.url, prefix: `t${++n}`, secret, codec: jsonCodec, claimIdleMs: 600, ...extra });
 
+/** An engine whose `slow` handler runs until its signal aborts; `counts` says how many started and were aborted. */
+function slowEngine(): { engine: Engine; counts: { started: number; aborted: number } } {
+  const engine = quiet();
+  const counts = { started: 0, aborted: 0 };
+  engine.handle('slow', (_p, ctx) => {
+    counts.started++;
+    return new Promise((resolve) => {
+      ctx.signal.addEventListener('abort', () => {
+        counts.aborted++;
+        resolve('late');
+      });
+    });
+  });
+  return { engine, counts };
+}
+
 async function pair(options: RedisBackboneOptions, engine = quiet()): Promise<{ channel: IPCChannel; web: RedisWebLink; worker: RedisWorkerLink; engine: Engine }> {
   const worker = new RedisWorkerLink(options);
   engine.attach(worker, 'backbone');
@@ -68,36 +84,25 @@ test('request/reply, errors with their status, and streams with credit travel ov
 });
 
 test('a cancel reaches the worker running the request; a request past its deadline is never started', async () => {
-  const engine = quiet();
-  let started = 0;
-  let aborted = 0;
-  engine.handle('slow', (_p, ctx) => {
-    started++;
-    return new Promise((resolve) => {
-      ctx.signal.addEventListener('abort', () => {
-        aborted++;
-        resolve('late');
-      });
-    });
-  });
+  const { engine, counts } = slowEngine();
   const { channel, worker, web } = await pair(optionsFor(), engine);
   const gone = new AbortController();
   const call = channel.submit({}, { route: 'slow', signal: gone.signal });
-  await waitFor(() => started === 1, 5000, 'the worker to start the request');
+  await waitFor(() => counts.started === 1, 5000, 'the worker to start the request');
   channel.cancel(channel.nextId()); // an unknown id changes nothing
   const waiter = [...(channel as unknown as { waiters: Map<string, unknown> }).waiters.keys()][0]!;
   channel.cancel(waiter);
   await assert.rejects(call, (err: AppinfraError) => err.status === 499);
-  await waitFor(() => aborted === 1, 5000, 'the handler to see its signal abort');
+  await waitFor(() => counts.aborted === 1, 5000, 'the handler to see its signal abort');
   assert.equal(worker.inFlight, 0);
 
   // A request whose deadline has passed when a worker takes it (a web process answers 504 at that
   // moment): signed like any other, but never started.
-  const before = started;
+  const before = counts.started;
   web.send({ kind: 'request', id: 'late-1', replyTo: web.name, route: 'slow', deadline: Date.now() - 1000, payload: {} });
   await waitFor(() => worker.stats.expired === 1, 5000, 'the worker to drop the expired entry');
   await sleep(50);
-  assert.equal(started, before, 'a request whose deadline passed is not started');
+  assert.equal(counts.started, before, 'a request whose deadline passed is not started');
   assert.equal(worker.stats.expired, 1);
 });
 
@@ -244,34 +249,23 @@ test('a clean stop leaves no reply stream, presence key or consumer behind', asy
 });
 
 test('a web process that died (its presence key gone): its running request is stopped, its queued ones never start', async () => {
-  const engine = quiet();
-  let started = 0;
-  let aborted = 0;
-  engine.handle('slow', (_p, ctx) => {
-    started++;
-    return new Promise((resolve) => {
-      ctx.signal.addEventListener('abort', () => {
-        aborted++;
-        resolve('late');
-      });
-    });
-  });
+  const { engine, counts } = slowEngine();
   const options = optionsFor({ maxInFlight: 1 });
   const { channel, worker, web } = await pair(options, engine);
   const calls = Array.from({ length: 5 }, () => channel.submit({}, { route: 'slow' }).catch(() => 'ended'));
-  await waitFor(() => started === 1, 5000, 'the worker to start the first request');
+  await waitFor(() => counts.started === 1, 5000, 'the worker to start the first request');
   await sleep(100);
-  assert.equal(started, 1, 'one at a time (maxInFlight 1): four wait in the request stream');
+  assert.equal(counts.started, 1, 'one at a time (maxInFlight 1): four wait in the request stream');
   // What a kill -9 leaves behind: no more heartbeats, and the presence key expires. Expiry is
   // stood in for by deleting the key, so the test does not wait out the 5 s TTL.
   clearInterval((web as unknown as { heartbeat: NodeJS.Timeout }).heartbeat);
   const raw = redis.client();
   try {
     await raw.del(`${options.prefix}:alive:${web.name}`);
-    await waitFor(() => aborted === 1, 10_000, 'the running request of the dead web process to be stopped');
+    await waitFor(() => counts.aborted === 1, 10_000, 'the running request of the dead web process to be stopped');
     await waitFor(() => worker.stats.orphaned === 5, 10_000, 'the four queued requests to be dropped');
     await sleep(100);
-    assert.equal(started, 1, 'no queued request of the dead web process was started');
+    assert.equal(counts.started, 1, 'no queued request of the dead web process was started');
     await waitFor(async () => (await raw.exists(`${options.prefix}:reply:${web.name}`)) === 0, 10_000, 'its reply stream to be deleted');
   } finally {
     raw.disconnect();

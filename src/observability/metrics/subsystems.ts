@@ -17,37 +17,35 @@ export interface SubsystemReaders {
 
 const STATES = ['ok', 'degraded', 'failed'] as const;
 
-/** A counter whose value is a running total kept elsewhere, with labels. */
-function totals(registry: Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, v] of read()) this.inc(labels, v);
-    },
-  });
-}
+type Series = [Record<string, string>, number][];
 
-function gauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]): void {
-  new Gauge({
+/**
+ * A metric whose series are read from the subsystem at scrape time: a Counter for running
+ * totals kept elsewhere (`_total`), a Gauge for levels. Either way the old series go first,
+ * so a process that left the group leaves the scrape too.
+ */
+function scraped(kind: typeof Counter | typeof Gauge, registry: Registry, name: string, help: string, labelNames: string[], read: () => Series): void {
+  new kind({
     name,
     help,
     labelNames,
     registers: [registry],
-    collect() {
+    collect(this: Counter | Gauge) {
       this.reset();
-      for (const [labels, v] of read()) this.set(labels, v);
+      for (const [labels, v] of read()) {
+        if (this instanceof Gauge) this.set(labels, v);
+        else this.inc(labels, v);
+      }
     },
   });
 }
+const totals = (registry: Registry, name: string, help: string, labelNames: string[], read: () => Series): void => scraped(Counter, registry, name, help, labelNames, read);
+const gauge = (registry: Registry, name: string, help: string, labelNames: string[], read: () => Series): void => scraped(Gauge, registry, name, help, labelNames, read);
 
 export function subsystemMetrics(registry: Registry, read: SubsystemReaders): void {
   const processes = () => read.groups().flatMap((g) => g.processes.map((p) => [{ group: g.name, slot: String(p.slot) }, p] as const));
   gauge(registry, 'appinfra_group_state', 'Process group state: 1 for the state it is in (ok, degraded, failed)', ['group', 'state'], () =>
-    read.groups().flatMap((g) => STATES.map((s) => [{ group: g.name, state: s }, g.state === s ? 1 : 0] as [Record<string, string>, number])),
+    read.groups().flatMap((g) => STATES.map((s) => [{ group: g.name, state: s }, g.state === s ? 1 : 0] as Series[number])),
   );
   gauge(registry, 'appinfra_group_pending', 'Requests in flight on a group process', ['group', 'slot'], () => processes().map(([l, p]) => [l, p.pending]));
   gauge(registry, 'appinfra_group_ready', 'Group process ready to take requests (1) or not (0)', ['group', 'slot'], () => processes().map(([l, p]) => [l, p.state === 'ready' ? 1 : 0]));

@@ -24,7 +24,6 @@ import { installIngressPolicies } from './adapters/policy.js';
 import { installWebSocket } from './adapters/websocket.js';
 import { PROTOCOLS } from '../../contract/protocols.js';
 import { TokenBuckets, type RateLimitStore } from '../../ingress/buckets.js';
-import { installTracing } from './adapters/tracing.js';
 import { isTracing } from '../../observability/tracing.js';
 
 declare module 'fastify' {
@@ -90,7 +89,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // The correlation id of the engine request a request made: the access log and spans carry it.
   app.decorateRequest('appinfraId', '');
   // Spans only when the user registered an SDK (tracing.setup in a web process): no hook otherwise.
-  if (isTracing()) installTracing(app);
+  if (isTracing()) (await import('./adapters/tracing.js')).installTracing(app);
   await options.observability?.(app);
   const lifecycle = await installLifecycle(app, channel, spec.callbacks ?? [], extras?.callbacks ?? []);
   installErrorHandling(app, extras?.exceptionHandlers ?? [], lifecycle.onException);

@@ -10,8 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSpec } from '../../../contract/web-spec.js';
 import type { RateLimitStore } from '../../../ingress/buckets.js';
 import type { RateRuleData } from '../../../server/config/ingress.js';
-import { installAuth } from './auth.js';
-import { installRateLimit, limitConfig } from './rate-limit.js';
+import { limitConfig } from './rate-limit-config.js';
 
 export async function installIngressPolicies(app: FastifyInstance, spec: WebSpec, store: RateLimitStore): Promise<void> {
   const byPath = new Map(spec.forwards.map((r) => [r.path, r]));
@@ -30,8 +29,9 @@ export async function installIngressPolicies(app: FastifyInstance, spec: WebSpec
     else if (isOwnRule(config.rateLimit)) config.rateLimit = limitConfig({ burst: 0, key: 'ip', ...config.rateLimit }, route.url);
     route.config = config as typeof route.config;
   });
-  if (spec.api.auth) await installAuth(app, spec.api.auth);
-  if (global || spec.forwards.some((r) => r.rateLimit)) await installRateLimit(app, store, global);
+  // Loaded only when used: a web process without these policies does not pay for their modules at start.
+  if (spec.api.auth) await (await import('./auth.js')).installAuth(app, spec.api.auth);
+  if (global || spec.forwards.some((r) => r.rateLimit)) await (await import('./rate-limit.js')).installRateLimit(app, store, global);
 }
 
 /** A route module's `config: { rateLimit: { rate: '5/s', burst?, key? } }`: the same rule as a forward route's. */

@@ -4,40 +4,12 @@
  * is the main process's, so n workers share one limit. The plugin does the rest: route
  * and global limits, the X-RateLimit-* headers, Retry-After and the 429.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { BucketRule, RateLimitStore, TakeResult } from '../../../ingress/buckets.js';
-import { parseRate } from '../../../ingress/rate.js';
-import type { RateRuleData } from '../../../server/config/ingress.js';
+import type { LimitConfig } from './rate-limit-config.js';
 import { CODES } from '../../../errors/index.js';
 import { PolicyError } from './refusal.js';
-
-/** What the plugin's route config carries for one limit (merged into the plugin's params). */
-export interface LimitConfig {
-  max: number;
-  timeWindow: number;
-  keyGenerator: (req: FastifyRequest) => string;
-  appinfraRule: BucketRule;
-  appinfraBucket: string;
-}
-
-/** A rule as the plugin takes it; `bucket` names its buckets in the store. */
-export function limitConfig(rule: RateRuleData, bucket: string): LimitConfig {
-  const { limit, periodMs } = parseRate(rule.rate);
-  const header = rule.key.startsWith('header:') ? rule.key.slice('header:'.length).toLowerCase() : undefined;
-  const keyGenerator =
-    rule.key === 'global'
-      ? () => ''
-      : header
-        ? (req: FastifyRequest) => {
-            const v = req.headers[header];
-            // No header: the client is its address, so a missing key cannot share one bucket with everyone.
-            return typeof v === 'string' && v !== '' ? `h:${v}` : `ip:${req.ip}`;
-          }
-        : (req: FastifyRequest) => req.ip;
-  return { max: limit + rule.burst, timeWindow: periodMs, keyGenerator, appinfraRule: { limit, periodMs, burst: rule.burst }, appinfraBucket: bucket };
-}
-
 
 /** The plugin's store interface over a RateLimitStore: one instance per limit (the global one, each route's). */
 function storeFor(store: RateLimitStore, fallback: LimitConfig | undefined) {
