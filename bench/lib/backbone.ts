@@ -39,6 +39,7 @@ export interface BackboneResult {
 
 export interface BenchRedis {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -56,6 +57,7 @@ export async function startRedis(): Promise<BenchRedis> {
   }
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

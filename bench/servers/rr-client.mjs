@@ -53,6 +53,8 @@ async function run(seconds, record) {
 }
 
 await run(Number(values.warmup), false);
+// A profiler (bench/rr.ts) samples CPU and Redis's command counts from here on.
+process.stdout.write('BENCH_RR_MEASURING\n');
 const seconds = Number(values.seconds);
 const { lat, errors } = await run(seconds, true);
 lat.sort((a, b) => a - b);

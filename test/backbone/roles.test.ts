@@ -149,19 +149,20 @@ test('2 web processes and 3 engine workers on separate processes: 10k mixed requ
   for (const pid of alive) assert.ok(isAlive(pid), `process ${pid} still runs: no restart was needed`);
   await waitFor(async () => (await pool(50, 8, (i) => mixed(urls[i % 2]!, i * 5))).every((o) => o.ok), 30_000, 'service to resume');
 
-  // kill -9 of a web role: its web process follows its parent, and its reply stream is cleaned up by the workers.
+  // kill -9 of a web role: its web process follows its parent, and its reply channel goes with its connection.
   const raw = redis.client();
   try {
-    const replyStreams = async (): Promise<number> => (await raw.keys(`${PREFIX}:reply:*`)).length;
-    assert.equal(await replyStreams(), 2);
+    const replyChannels = async (): Promise<number> => ((await raw.call('PUBSUB', 'CHANNELS', `${PREFIX}:reply:*`)) as string[]).length;
+    assert.equal(await replyChannels(), 2);
     webs[0]!.child.kill('SIGKILL');
-    await waitFor(async () => (await replyStreams()) === 1, 30_000, 'the dead web process\'s reply stream to be removed');
+    await waitFor(async () => (await replyChannels()) === 1, 30_000, 'the dead web process\'s reply channel to be gone');
     assert.deepEqual(tally(await pool(100, 8, (i) => mixed(urls[1]!, i * 5))), { ok: 100 });
 
     // A clean stop of the others leaves nothing of them behind.
     await Promise.all([...engines.slice(1), webs[1]!].map((p) => stop(p, 'SIGTERM')));
     await waitFor(async () => (await raw.keys(`${PREFIX}:alive:*`)).length === 0, 10_000, 'presence keys to go');
     assert.deepEqual(await raw.keys(`${PREFIX}:reply:*`), []);
+    assert.equal(await replyChannels(), 0);
   } finally {
     raw.disconnect();
   }

@@ -14,6 +14,7 @@ import { RedisWorkerLink } from '../../src/ipc/transports/redis/worker-link.js';
 import type { RedisBackboneOptions } from '../../src/ipc/transports/redis/options.js';
 import { AppinfraError, OverloadedError } from '../../src/errors/index.js';
 import { generateSecret } from '../../src/ipc/signing.js';
+import { encodeFrame } from '../../src/ipc/frame.js';
 import { guardLeaks, waitFor } from '../helpers.js';
 import { RedisServer } from './redis-server.js';
 
@@ -227,7 +228,7 @@ test('Redis restarted: requests in flight end with 503 at once, admission says 5
   );
 });
 
-test('a clean stop leaves no reply stream, presence key or consumer behind', async () => {
+test('a clean stop leaves no reply channel, presence key or consumer behind', async () => {
   const engine = quiet();
   engine.handle('echo', (p) => p);
   const options = optionsFor();
@@ -235,10 +236,11 @@ test('a clean stop leaves no reply stream, presence key or consumer behind', asy
   await channel.submit({ a: 1 }, { route: 'echo' });
   const raw = redis.client();
   try {
-    assert.ok((await raw.keys(`${options.prefix}:*`)).length >= 2, 'reply stream and presence key exist while running');
+    assert.ok((await raw.keys(`${options.prefix}:*`)).length >= 2, 'request stream and presence key exist while running');
     await channel.stop();
     await web.stop();
     await worker.stop();
+    assert.deepEqual(await raw.call('PUBSUB', 'CHANNELS', `${options.prefix}:*`), [], 'no subscriber left');
     assert.deepEqual((await raw.keys(`${options.prefix}:*`)).sort(), [`${options.prefix}:requests:engine`], 'only the (empty) request stream of the app stays');
     assert.equal(await raw.xlen(`${options.prefix}:requests:engine`), 0);
     const consumers = (await raw.call('XINFO', 'CONSUMERS', `${options.prefix}:requests:engine`, 'workers')) as unknown[];
@@ -246,6 +248,31 @@ test('a clean stop leaves no reply stream, presence key or consumer behind', asy
   } finally {
     raw.disconnect();
   }
+});
+
+test('a reply published by anyone without the secret is refused and counted, and answers nothing', async () => {
+  const { engine, counts } = slowEngine();
+  const options = optionsFor();
+  const { channel, web } = await pair(options, engine);
+  const call = channel.submit({}, { route: 'slow' }).then(
+    () => 'answered',
+    () => 'ended',
+  );
+  await waitFor(() => counts.started === 1, 5000, 'the worker to start the request');
+  const id = [...(web as unknown as { outstanding: Map<string, boolean> }).outstanding.keys()][0]!;
+  const raw = redis.client();
+  try {
+    const frame = encodeFrame({ kind: 'response', id, payload: { forged: true } }, jsonCodec);
+    const unsigned = Buffer.concat([Buffer.from([0, 0, 0, frame.length]), frame, Buffer.from(`${Date.now()} n1 ${'A'.repeat(43)}`)]);
+    await raw.publish(`${options.prefix}:reply:${web.name}`, unsigned);
+    await raw.publish(`${options.prefix}:reply:${web.name}`, 'not a message');
+    await waitFor(() => web.stats.refused === 2, 5000, 'two refusals');
+    assert.equal(web.inFlight, 1, 'the request still waits for its real answer');
+  } finally {
+    raw.disconnect();
+  }
+  await channel.stop();
+  assert.equal(await call, 'ended');
 });
 
 test('a web process that died (its presence key gone): its running request is stopped, its queued ones never start', async () => {
@@ -266,7 +293,6 @@ test('a web process that died (its presence key gone): its running request is st
     await waitFor(() => worker.stats.orphaned === 5, 10_000, 'the four queued requests to be dropped');
     await sleep(100);
     assert.equal(counts.started, 1, 'no queued request of the dead web process was started');
-    await waitFor(async () => (await raw.exists(`${options.prefix}:reply:${web.name}`)) === 0, 10_000, 'its reply stream to be deleted');
   } finally {
     raw.disconnect();
   }

@@ -66,6 +66,79 @@ export class EntryCodec {
   }
 }
 
+/** The signed kind of a bundle: its frames' own kinds are checked one by one when it is opened. */
+const BUNDLE = 'bundle';
+
+/**
+ * Many envelopes for one receiver as one pub/sub message, signed once: the replies, stream
+ * chunks and ends a worker has for one web process in one turn, or a web process's
+ * cancels and credit of one turn. `f` is their frames one after another, each with its
+ * length prefix; the signature covers kind "bundle", an empty id and those bytes.
+ */
+export class BundleCodec {
+  private readonly signer: Signer;
+  readonly verifier: Verifier;
+  private readonly kinds: ReadonlySet<string>;
+
+  constructor(
+    private readonly codec: Codec,
+    secret: Buffer,
+    kinds: readonly string[],
+    ttlMs: number,
+    private readonly maxPayloadBytes = 64 * 1024 * 1024,
+  ) {
+    this.signer = new Signer(secret);
+    this.verifier = new Verifier({ secret, ttlSeconds: ttlMs / 1000, nonceCacheSize: 100_000, maxPayloadBytes, kinds: [BUNDLE] });
+    this.kinds = new Set(kinds);
+  }
+
+  /** One envelope's frame, length prefix included. Throws `EncodeError` for a payload the codec refuses. */
+  frame(e: Envelope): Buffer {
+    return encodeFrame(e, this.codec);
+  }
+
+  /** A packed, signed message of frames (see `packMessage`). */
+  seal(frames: readonly Buffer[]): Buffer {
+    const f = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+    const { ts, nonce, sig } = this.signer.sign(BUNDLE, '', f);
+    return packMessage({ f, t: ts, n: nonce, s: sig });
+  }
+
+  /** The envelopes of a message, or why it was refused. Never throws. */
+  open(message: Buffer): Envelope[] | RefusalReason {
+    const fields = unpackMessage(message);
+    const f = fields[1];
+    if (!f) return this.refuse('malformed');
+    const verdict = this.verifier.verify({ kind: BUNDLE, id: '', ts: Number(fields[3]!.toString()), nonce: fields[5]!.toString(), sig: fields[7]!.toString() }, f);
+    if (!verdict.ok) return verdict.reason;
+    const out: Envelope[] = [];
+    try {
+      for (let at = 0; at < f.length; ) {
+        const end = at + HEADER_BYTES + f.readUInt32BE(at);
+        if (end > f.length) return this.refuse('malformed');
+        const e = decodeFrame(f.subarray(at + HEADER_BYTES, end), this.codec);
+        // Signed by a peer, yet not a kind this side takes: the whole bundle is refused.
+        if (!this.kinds.has(e.kind)) return this.refuse('unknown_kind');
+        out.push(e);
+        at = end;
+      }
+    } catch {
+      return this.refuse('malformed');
+    }
+    return out;
+  }
+
+  /** Frames up to this many bytes go in one message; more start another. */
+  get maxBundleBytes(): number {
+    return Math.min(this.maxPayloadBytes, 1024 * 1024);
+  }
+
+  private refuse(reason: RefusalReason): RefusalReason {
+    this.verifier.note(reason);
+    return reason;
+  }
+}
+
 /** Redis XADD arguments of an entry. */
 export function entryArgs(x: SignedEntry): (string | Buffer | number)[] {
   return ['f', x.f, 't', x.t, 'n', x.n, 's', x.s];

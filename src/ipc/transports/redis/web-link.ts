@@ -5,8 +5,8 @@ import type { Envelope } from '../../../contract/envelope.js';
 import { ChannelClosedError, OverloadedError, toWireError } from '../../../errors/index.js';
 import type { Link } from '../link.js';
 import { BackboneLink } from './base.js';
-import { backboneConnection, closeConnections, nextStreamId, whenReady, type StreamReply } from './connect.js';
-import { EntryCodec, packMessage } from './entry.js';
+import { backboneConnection, closeConnections, whenReady } from './connect.js';
+import { BundleCodec, EntryCodec } from './entry.js';
 import { NaturalBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
@@ -26,43 +26,50 @@ return added`;
 
 const ALIVE_MS = 5000;
 const REPLY_KINDS = ['response', 'error', 'chunk', 'end', 'control'] as const;
+const CONTROL_KINDS = ['cancel', 'credit'] as const;
 
 export interface WebBackboneStats {
   /** Requests refused because the request stream was full. */
   full: number;
   /** Requests failed because Redis could not be reached. */
   unreachable: number;
-  /** Reply entries refused (bad or missing signature, stale, replayed, malformed). */
+  /** Reply messages refused (bad or missing signature, stale, replayed, malformed). */
   refused: number;
 }
 
 /**
  * A web process's side of the Redis backbone, as one `Link`: requests go to the request
  * stream (read by the engine workers' consumer group), cancels and credit to the control
- * channel, and every answer comes back on this process's own reply stream (seed-000
- * `reply_to`). While Redis is unreachable `isOpen` is false (admission answers 503, so
- * does `/_health`) and every request in flight ends at once with a 503; the link itself
- * stays, and serves again as soon as ioredis has reconnected.
+ * channel, and every answer comes back on this process's own reply channel (seed-000
+ * `reply_to`), a pub/sub channel only it subscribes to: an answer is pushed, with no read
+ * to issue again and nothing to trim. Nothing is lost that a reply stream would have
+ * kept: while this process is not subscribed it is not connected either, and its requests
+ * in flight have ended with a 503. While Redis is unreachable `isOpen` is false (admission
+ * answers 503, so does `/_health`) and every request in flight ends at once with a 503;
+ * the link itself stays, and serves again as soon as ioredis has reconnected.
  */
 export class RedisWebLink extends BackboneLink implements Link {
   readonly name: string;
   readonly keys: BackboneKeys;
   readonly stats: WebBackboneStats = { full: 0, unreachable: 0, refused: 0 };
   private readonly cmd: Redis;
-  private readonly reader: Redis;
+  /** Subscribed to this process's reply channel. */
+  private readonly sub: Redis;
   private readonly entries: EntryCodec;
+  private readonly replies: BundleCodec;
+  private readonly control: BundleCodec;
   private readonly maxLength: number;
   /** Requests sent and not finished: id -> whether it is a stream (a unary request ends with its first answer). */
   private readonly outstanding = new Map<string, boolean>();
   /** Requests not yet sent, admitted together; their XADD arguments. */
   private batch: string[] = [];
   private batchArgs: (Buffer | number | string)[] = [];
+  /** Cancel and credit frames of this turn, sent as one bundle. */
+  private controlOut: Buffer[] = [];
   private open = true;
-  private up = false;
-  /** Last reply entry read. The stream is this process's own, so it is read from its start. */
-  private lastId = '0-0';
+  private cmdUp = false;
+  private subUp = false;
   private heartbeat: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
 
   constructor(private readonly options: RedisBackboneOptions, replyTo: string) {
     super();
@@ -70,23 +77,35 @@ export class RedisWebLink extends BackboneLink implements Link {
     this.name = `${replyTo}@${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`;
     this.keys = new BackboneKeys(options.prefix);
     this.maxLength = options.maxLength ?? BACKBONE_DEFAULTS.maxLength;
-    this.entries = new EntryCodec(options.codec, options.secret, REPLY_KINDS, options.ttlMs ?? BACKBONE_DEFAULTS.ttlMs);
+    const ttl = options.ttlMs ?? BACKBONE_DEFAULTS.ttlMs;
+    this.entries = new EntryCodec(options.codec, options.secret, ['request'], ttl);
+    this.replies = new BundleCodec(options.codec, options.secret, REPLY_KINDS, ttl);
+    this.control = new BundleCodec(options.codec, options.secret, CONTROL_KINDS, ttl);
     // Batched by `admitting` (./batch.ts), not by ioredis's auto-pipeline, which adds a turn to every call.
     this.cmd = backboneConnection(options.url, options.password, `appinfra-web:${this.name}`);
     this.cmd.defineCommand('appinfraAdmit', { numberOfKeys: 1, lua: ADMIT });
-    this.reader = backboneConnection(options.url, options.password, `appinfra-web-reader:${this.name}`, { autoResendUnfulfilledCommands: false, enableAutoPipelining: false });
-    this.cmd.on('ready', this.onReady);
+    this.sub = backboneConnection(options.url, options.password, `appinfra-web-replies:${this.name}`, { enableOfflineQueue: true, enableAutoPipelining: false });
+    this.cmd.on('ready', this.onCmdReady);
     this.cmd.on('close', this.onDown);
+    this.sub.on('ready', this.onSubReady);
+    this.sub.on('close', this.onDown);
+    this.sub.on('messageBuffer', this.onReply);
   }
 
   /** Connects; resolves once Redis answered (rejects when it cannot be reached at all). */
   async start(): Promise<void> {
-    await Promise.all([this.cmd.connect(), this.reader.connect()]);
-    await Promise.all([whenReady(this.cmd), whenReady(this.reader)]);
-    this.onReady();
+    await Promise.all([this.cmd.connect(), this.sub.connect()]);
+    await Promise.all([whenReady(this.cmd), whenReady(this.sub)]);
+    await this.sub.subscribe(this.keys.reply(this.name));
+    this.subUp = true;
+    this.onCmdReady();
     this.heartbeat = setInterval(() => this.markAlive(), ALIVE_MS / 5);
     this.heartbeat.unref();
-    this.reading = this.readLoop();
+  }
+
+  /** Both connections usable, and the reply channel subscribed: an answer sent now arrives. */
+  private get up(): boolean {
+    return this.cmdUp && this.subUp;
   }
 
   get isOpen(): boolean {
@@ -122,9 +141,8 @@ export class RedisWebLink extends BackboneLink implements Link {
         return;
       }
     }
-    const x = this.entries.seal(e);
-    // Lost when Redis is down; so is the request it is about, which its worker abandons then.
-    this.cmd.publish(this.keys.control, packMessage(x)).catch(() => undefined);
+    this.controlOut.push(this.control.frame(e));
+    this.controlling.kick();
   }
 
 
@@ -136,27 +154,37 @@ export class RedisWebLink extends BackboneLink implements Link {
     this.open = false;
     clearInterval(this.heartbeat);
     this.cmd.off('close', this.onDown);
+    this.sub.off('close', this.onDown);
     for (const h of this.closeHandlers) h('closed');
-    const readerClosed = closeConnections(this.reader);
-    await this.reading;
-    await readerClosed;
-    if (this.cmd.status === 'ready') await this.cmd.del(this.keys.reply(this.name), this.keys.alive(this.name)).catch(() => undefined);
+    await closeConnections(this.sub);
+    if (this.cmd.status === 'ready') await this.cmd.del(this.keys.alive(this.name)).catch(() => undefined);
     await this.cmd.quit().catch(() => undefined);
     await closeConnections(this.cmd);
   }
 
-  private readonly onReady = (): void => {
+  private readonly onCmdReady = (): void => {
     if (!this.open) return;
-    // After a Redis restart the stream is new and its ids start again from the bottom.
-    if (!this.up) this.lastId = '0-0';
-    this.up = true;
+    this.cmdUp = true;
     this.markAlive();
+  };
+
+  /** After a reconnect: serving again only once the reply channel is subscribed (ioredis's own resubscribe is not awaited). */
+  private readonly onSubReady = (): void => {
+    if (!this.open || this.subUp) return;
+    this.sub.subscribe(this.keys.reply(this.name)).then(
+      () => {
+        if (this.sub.status === 'ready') this.subUp = true;
+      },
+      () => undefined,
+    );
   };
 
   /** Redis is gone: every request in flight ends now with a 503, not at its deadline. */
   private readonly onDown = (): void => {
-    if (!this.up) return;
-    this.up = false;
+    const was = this.up;
+    this.cmdUp = this.cmd.status === 'ready';
+    this.subUp = this.subUp && this.sub.status === 'ready';
+    if (!was) return;
     for (const id of [...this.outstanding.keys()]) {
       this.stats.unreachable++;
       this.answer(id, unreachable());
@@ -186,44 +214,36 @@ export class RedisWebLink extends BackboneLink implements Link {
     );
   });
 
+  /** This turn's cancels and credit, one bundle to the workers. Lost when Redis is down; so is the request it is about, which its worker abandons then. */
+  private readonly controlling = new NaturalBatch(() => {
+    const frames = this.controlOut;
+    if (frames.length === 0) return undefined;
+    this.controlOut = [];
+    return this.cmd.publish(this.keys.control, this.control.seal(frames)).catch(() => undefined);
+  });
+
+  private readonly onReply = (_channel: Buffer, message: Buffer): void => {
+    const es = this.replies.open(message);
+    if (typeof es === 'string') {
+      this.stats.refused++;
+      return;
+    }
+    for (const e of es) {
+      const stream = this.outstanding.get(e.id);
+      if (e.kind === 'response' || e.kind === 'error' || e.kind === 'end' || (e.kind === 'chunk' && stream === false)) this.outstanding.delete(e.id);
+      this.deliver(e);
+    }
+  };
+
   private markAlive(): void {
-    if (this.up) this.cmd.set(this.keys.alive(this.name), '1', 'PX', ALIVE_MS).catch(() => undefined);
+    // On the command connection's own: a worker that finds the key missing takes this process for dead, for good.
+    if (this.cmdUp) this.cmd.set(this.keys.alive(this.name), '1', 'PX', ALIVE_MS).catch(() => undefined);
   }
 
   /** A framework answer for a request that never reached (or cannot come back from) a worker. */
   private answer(id: string, err: Error): void {
     if (!this.outstanding.delete(id)) return;
     this.deliver({ kind: 'error', id, payload: toWireError(err) });
-  }
-
-  private async readLoop(): Promise<void> {
-    const key = this.keys.reply(this.name);
-    while (this.open) {
-      let reply: StreamReply;
-      try {
-        if (this.reader.status !== 'ready') await whenReady(this.reader);
-        reply = (await this.reader.callBuffer('XREAD', 'COUNT', 1024, 'BLOCK', 2000, 'STREAMS', key, this.lastId)) as StreamReply;
-      } catch {
-        if (!this.open) return;
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
-      if (!reply) continue;
-      const entries = reply[0]![1];
-      for (const [id, fields] of entries) {
-        this.lastId = id.toString();
-        const e = this.entries.open(fields);
-        if (typeof e === 'string') {
-          this.stats.refused++;
-          continue;
-        }
-        const stream = this.outstanding.get(e.id);
-        if (e.kind === 'response' || e.kind === 'error' || e.kind === 'end' || (e.kind === 'chunk' && stream === false)) this.outstanding.delete(e.id);
-        this.deliver(e);
-      }
-      // Read once, by this process only: trim what was read.
-      this.cmd.xtrim(key, 'MINID', nextStreamId(this.lastId)).catch(() => undefined);
-    }
   }
 
 }

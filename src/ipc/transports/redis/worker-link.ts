@@ -6,7 +6,7 @@ import { wireErrorOf } from '../../../errors/index.js';
 import type { Link } from '../link.js';
 import { BackboneLink } from './base.js';
 import { backboneConnection, closeConnections, whenReady, type StreamReply } from './connect.js';
-import { EntryCodec, entryArgs, unpackMessage, type SignedEntry } from './entry.js';
+import { BundleCodec, EntryCodec } from './entry.js';
 import { NaturalBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
@@ -36,14 +36,30 @@ interface Running {
 
 const REQUEST_KINDS = ['request'] as const;
 const CONTROL_KINDS = ['cancel', 'credit'] as const;
-/** Reply streams of web processes that stopped reading are capped at about this many entries. */
-const REPLY_MAXLEN = 100_000;
+const REPLY_KINDS = ['response', 'error', 'chunk', 'end', 'control'] as const;
+
+/**
+ * One turn's output in one call: acknowledges and deletes the finished entries (ARGV[2]
+ * of them, after the group name), then publishes each (channel, message) pair that
+ * follows. Atomic: an entry is never acknowledged without its answer having left.
+ */
+const FINISH = `local n = tonumber(ARGV[2])
+for i = 3, 2 + n, 500 do
+  local last = math.min(i + 499, 2 + n)
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, last))
+  redis.call('XDEL', KEYS[1], unpack(ARGV, i, last))
+end
+for i = 3 + n, #ARGV, 2 do
+  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+end
+return n`;
 
 /**
  * An engine worker's side of the Redis backbone, as one `Link` the Engine attaches: it
  * takes requests from the request stream through the consumer group (each entry goes to
  * one worker), at most `maxInFlight` at a time, and sends every reply, chunk and end to
- * the reply stream its request names. Cancels and credit arrive on the control channel.
+ * reply channel its request names (pub/sub: one signed bundle per web process and turn).
+ * Cancels and credit arrive on the control channel, bundled the same way.
  *
  * An entry stays in this consumer's pending list until its answer is out, then is
  * acknowledged and deleted: the request stream holds only work queued or running, so its
@@ -60,15 +76,17 @@ export class RedisWorkerLink extends BackboneLink implements Link {
   private readonly reader: Redis;
   private readonly sub: Redis;
   private readonly requests: EntryCodec;
-  private readonly control: EntryCodec;
+  /** Bundles: replies out (one message per web process and turn), cancels and credit in. */
+  private readonly replies: BundleCodec;
+  private readonly control: BundleCodec;
   private readonly maxInFlight: number;
   private readonly claimIdleMs: number;
   private readonly idempotent: ReadonlySet<string>;
   private readonly running = new Map<string, Running>();
   /** Entries to acknowledge once Redis is back (their requests were abandoned while it was away). */
   private unacked: string[] = [];
-  /** Replies (reply stream, entry) and finished entries waiting for the next round trip. */
-  private outbox: [string, SignedEntry][] = [];
+  /** Reply frames per web process, and finished entries, waiting for the end of the turn. */
+  private outbox = new Map<string, Buffer[]>();
   private toAck: string[] = [];
   /** Web processes found gone: their queued requests are dropped unstarted. */
   private readonly goneWebs = new Set<string>();
@@ -91,8 +109,10 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     this.idempotent = new Set(options.idempotent ?? []);
     const ttl = options.ttlMs ?? BACKBONE_DEFAULTS.ttlMs;
     this.requests = new EntryCodec(options.codec, options.secret, REQUEST_KINDS, ttl);
-    this.control = new EntryCodec(options.codec, options.secret, CONTROL_KINDS, ttl);
+    this.replies = new BundleCodec(options.codec, options.secret, REPLY_KINDS, ttl);
+    this.control = new BundleCodec(options.codec, options.secret, CONTROL_KINDS, ttl);
     this.cmd = backboneConnection(options.url, options.password, `appinfra-worker:${this.name}`);
+    this.cmd.defineCommand('appinfraFinish', { numberOfKeys: 1, lua: FINISH });
     this.reader = backboneConnection(options.url, options.password, `appinfra-worker-reader:${this.name}`, { autoResendUnfulfilledCommands: false, enableAutoPipelining: false });
     // Subscriptions are restored by ioredis after a reconnect.
     this.sub = backboneConnection(options.url, options.password, `appinfra-worker-control:${this.name}`, { enableOfflineQueue: true, enableAutoPipelining: false });
@@ -129,14 +149,21 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     return this.running.size;
   }
 
-  /** The engine's answers: each goes to the reply stream of the web process that asked. */
+  /** The engine's answers: each goes to the reply channel of the web process that asked, at the end of the turn. */
   send(e: Envelope): void {
     const r = this.running.get(e.id);
     if (!r || !this.open) return;
     const last = e.kind === 'response' || e.kind === 'error' || e.kind === 'end';
-    this.outbox.push([this.keys.reply(r.replyTo), this.requests.seal(e)]);
+    this.reply(r.replyTo, e);
     if (last) this.finish(e.id, r);
     else this.sending.kick();
+  }
+
+  private reply(replyTo: string, e: Envelope): void {
+    const frame = this.replies.frame(e);
+    const frames = this.outbox.get(replyTo);
+    if (frames) frames.push(frame);
+    else this.outbox.set(replyTo, [frame]);
   }
 
 
@@ -255,7 +282,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
       this.stats.reclaimed++;
       if (!this.idempotent.has(e.route ?? '')) {
         this.stats.lost++;
-        this.outbox.push([this.keys.reply(replyTo), this.requests.seal({ kind: 'error', id: e.id, payload: wireErrorOf('APPINFRA_ERR_WORKER_LOST') })]);
+        this.reply(replyTo, { kind: 'error', id: e.id, payload: wireErrorOf('APPINFRA_ERR_WORKER_LOST') });
         this.ackDel([entry]);
         return;
       }
@@ -285,38 +312,50 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     this.sending.kick();
   }
 
-  /** Replies and acknowledgements queued since the last round trip, as one pipeline: replies first, in order. */
+  /**
+   * Replies and acknowledgements queued since the last round trip, as one script call: per
+   * web process one signed bundle (a turn's replies, chunks and ends, in order), and the
+   * finished entries acknowledged and deleted.
+   */
   private readonly sending = new NaturalBatch(() => {
     const out = this.outbox;
     const ids = this.toAck;
-    if (out.length === 0 && ids.length === 0) return undefined;
-    this.outbox = [];
+    if (out.size === 0 && ids.length === 0) return undefined;
+    this.outbox = new Map();
     this.toAck = [];
     if (!this.up) {
       this.unacked.push(...ids);
       return undefined;
     }
-    const p = this.cmd.pipeline();
-    for (const [key, x] of out) p.call('XADD', key, 'MAXLEN', '~', REPLY_MAXLEN, '*', ...entryArgs(x));
-    if (ids.length > 0) {
-      const key = this.keys.requests();
-      p.call('XACK', key, this.keys.group, ...ids);
-      p.call('XDEL', key, ...ids);
+    const args: (string | Buffer | number)[] = [this.keys.group, ids.length, ...ids];
+    const max = this.replies.maxBundleBytes;
+    for (const [replyTo, frames] of out) {
+      const channel = this.keys.reply(replyTo);
+      let from = 0;
+      let bytes = 0;
+      for (let i = 0; i < frames.length; i++) {
+        if (i > from && bytes + frames[i]!.length > max) {
+          args.push(channel, this.replies.seal(frames.slice(from, i)));
+          from = i;
+          bytes = 0;
+        }
+        bytes += frames[i]!.length;
+      }
+      args.push(channel, this.replies.seal(from === 0 ? frames : frames.slice(from)));
     }
-    return p.exec().catch(() => undefined);
+    return (this.cmd as unknown as Finish).appinfraFinish(this.keys.requests(), ...args).catch(() => undefined);
   });
 
   private readonly onControl = (_channel: Buffer, message: Buffer): void => {
-    const fields = unpackMessage(message);
-    // Most control messages are for requests another worker runs: look before verifying.
-    const e = fields.length > 0 ? this.control.open(fields) : 'malformed';
-    if (typeof e === 'string') return;
-    const r = this.running.get(e.id);
-    if (!r) return;
-    if (e.kind === 'cancel') {
-      this.finish(e.id, r);
+    const es = this.control.open(message);
+    if (typeof es === 'string') return;
+    for (const e of es) {
+      const r = this.running.get(e.id);
+      // Most control envelopes are for requests another worker runs.
+      if (!r) continue;
+      if (e.kind === 'cancel') this.finish(e.id, r);
+      this.deliver(e);
     }
-    this.deliver(e);
   };
 
   /** Keeps running entries fresh, reclaims a dead worker's, and stops work for web processes that are gone. */
@@ -373,9 +412,11 @@ export class RedisWorkerLink extends BackboneLink implements Link {
         this.finish(id, r);
         this.deliver({ kind: 'cancel', id });
       }
-      // Its reply stream has no reader any more.
-      this.cmd.del(this.keys.reply(w)).catch(() => undefined);
     });
   }
 
+}
+
+interface Finish {
+  appinfraFinish(key: string, ...args: (Buffer | number | string)[]): Promise<number>;
 }
