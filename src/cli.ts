@@ -43,6 +43,7 @@ async function serve(ctx: ToolContext): Promise<number> {
   }
   const web = server.processes.map((p) => p.pid).join(',');
   if (backbone.role === 'engine') ctx.print(`${file.name} engine worker on the Redis backbone (pid ${process.pid}), no HTTP in this process`);
+  else if (backbone.role?.startsWith('group:')) ctx.print(`${file.name} process group "${backbone.role.slice(6)}" worker on the Redis backbone (pid ${process.pid}), no HTTP in this process`);
   else ctx.print(`${file.name} listening on ${address.url} (${file.mode} mode${web ? `, web pid ${web}` : ''}, engine pid ${process.pid})`);
   const stop = (): void => void server.stop();
   // A signal that came while starting has already fired its event: act on it now.

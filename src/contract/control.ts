@@ -82,4 +82,6 @@ export interface BackboneInit {
   /** base64 of the signing secret. */
   secret: string;
   maxLength?: number;
+  /** Handlers served by a process group, and its name: their requests go to that group's stream. */
+  groups?: Record<string, string>;
 }

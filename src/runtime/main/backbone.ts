@@ -10,9 +10,17 @@ import type { RateLimitStore } from '../../ingress/buckets.js';
 import { RedisBuckets } from '../../ingress/redis-buckets.js';
 
 
-/** Which parts of the server this process runs: HTTP (web processes), the engine, or both. */
-export type Role = 'all' | 'web' | 'engine';
-export const ROLES: readonly Role[] = ['all', 'web', 'engine'];
+/**
+ * Which parts of the server this process runs: HTTP (web processes), the engine, both, or
+ * one process group's handlers (`group:NAME`, taken from that group's request stream).
+ */
+export type Role = 'all' | 'web' | 'engine' | `group:${string}`;
+export const ROLES: readonly string[] = ['all', 'web', 'engine', 'group:NAME'];
+
+/** Whether `role` is one of the roles, `group:` followed by a group name included. */
+export function isRole(role: unknown): role is Role {
+  return role === 'all' || role === 'web' || role === 'engine' || (typeof role === 'string' && /^group:[A-Za-z0-9_.-]+$/.test(role));
+}
 
 /** The Redis backbone as the builder and the app file describe it. */
 export interface BackboneSpec {
@@ -37,7 +45,7 @@ export interface BackboneSpec {
  * message, never in argv or the environment.
  */
 export class Backbone {
-  private worker: RedisWorkerLink | undefined;
+  private readonly workers: RedisWorkerLink[] = [];
   private buckets: RedisBuckets | undefined;
   private readonly secret: Buffer;
   private readonly prefix: string;
@@ -46,6 +54,8 @@ export class Backbone {
     private readonly spec: BackboneSpec,
     name: string,
     private readonly codec: string,
+    /** Process groups with processes of their own: handler -> group, for the web processes' routing. */
+    private readonly groupOf: Record<string, string> = {},
   ) {
     if (!spec.secret && spec.role !== 'all') {
       throw new StateError(
@@ -66,25 +76,30 @@ export class Backbone {
   }
 
   get runsWeb(): boolean {
-    return this.spec.role !== 'engine';
+    return this.spec.role === 'all' || this.spec.role === 'web';
   }
 
-  /** The engine worker of this process, once started. */
+  /** The process group this process serves alone (`--role group:NAME`). */
+  get group(): string | undefined {
+    return this.spec.role.startsWith('group:') ? this.spec.role.slice(6) : undefined;
+  }
+
+  /** The engine worker of this process (its first, in role `all` with process groups), once started. */
   get workerLink(): RedisWorkerLink | undefined {
-    return this.worker;
+    return this.workers[0];
   }
 
-  /** Joins the consumer group and starts taking requests for `engine`. */
-  async startWorker(engine: Engine): Promise<void> {
-    const link = new RedisWorkerLink(this.options());
-    engine.attach(link, `backbone:${link.consumer}`);
+  /** Joins the consumer group of `group`'s request stream (`engine`: handlers in no group) and starts taking its requests for `engine`. */
+  async startWorker(engine: Engine, group = 'engine'): Promise<void> {
+    const link = new RedisWorkerLink({ ...this.options(), group });
+    engine.attach(link, `backbone:${group}:${link.consumer}`);
     try {
       await link.start();
     } catch (err) {
       await link.stop();
       throw new StateError(`cannot reach the Redis backbone at ${redactUrl(this.spec.url)}: ${(err as Error).message}`);
     }
-    this.worker = link;
+    this.workers.push(link);
   }
 
   /**
@@ -101,16 +116,19 @@ export class Backbone {
     const init: BackboneInit = { url: this.spec.url, prefix: this.prefix, secret: this.secret.toString('base64') };
     if (this.spec.password !== undefined) init.password = this.spec.password;
     if (this.spec.maxLength !== undefined) init.maxLength = this.spec.maxLength;
+    if (Object.keys(this.groupOf).length > 0) init.groups = this.groupOf;
     return init;
   }
 
   /** Lets the worker finish what it runs (up to `timeoutS`), then leaves the group. */
   async stop(timeoutS: number): Promise<void> {
     await this.buckets?.close();
-    const w = this.worker;
-    if (!w) return;
-    await w.drain(timeoutS * 1000);
-    await w.stop();
+    await Promise.all(
+      this.workers.map(async (w) => {
+        await w.drain(timeoutS * 1000);
+        await w.stop();
+      }),
+    );
   }
 
   private options(): RedisBackboneOptions {

@@ -22,6 +22,7 @@ import type { ListenerStats } from '../../ipc/transports/tcp.js';
 import type { EngineMetrics } from '../../observability/metrics/engine.js';
 import type { Registry } from 'prom-client';
 import { Backbone, type BackboneSpec } from './backbone.js';
+import { groupRouting, startBackboneWorkers } from './backbone-groups.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -230,10 +231,12 @@ export class Server extends EventEmitter<ServerEvents> {
       this.resolveStopped = resolve;
     });
     try {
-      await this.startGroups();
+      const role = this.parts.backbone?.role ?? 'all';
+      // On the backbone, only role all runs the process groups here; elsewhere `--role group:NAME` serves them.
+      if (role === 'all') await this.startGroups();
       if (this.parts.backbone) {
-        this.backbone = new Backbone(this.parts.backbone, this.name, this.ipcConfig.codec);
-        if (this.backbone.runsEngine) await this.backbone.startWorker(this.engine);
+        this.backbone = new Backbone(this.parts.backbone, this.name, this.ipcConfig.codec, groupRouting(this.parts.groups ?? []));
+        await startBackboneWorkers(this.backbone, this.engine, this.parts.groups ?? []);
       }
       if (this.backbone && !this.backbone.runsWeb) {
         // The engine role serves no HTTP: it takes work from the backbone until stopped.

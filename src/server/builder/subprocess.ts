@@ -3,7 +3,7 @@ import { Queue } from '../../engine/queue.js';
 import { IPCConfig, type IPCConfigInit } from '../config/ipc.js';
 import type { IPCConfigData } from '../config/schemas.js';
 import type { ServerBuilder } from './server.js';
-import { ROLES, type BackboneSpec, type Role } from '../../runtime/main/backbone.js';
+import { ROLES, isRole, type BackboneSpec, type Role } from '../../runtime/main/backbone.js';
 import { SECRET_BYTES } from '../../ipc/signing.js';
 
 /** `withRedis` options: the backbone without the role (`withRole`). */
@@ -91,7 +91,7 @@ export class SubprocessConfigurer {
    * only, no HTTP) or `all` (both, the default). Needs `withRedis`.
    */
   withRole(role: Role): this {
-    if (!ROLES.includes(role)) throw new BuildError(`withRole(role): got ${JSON.stringify(role)}, expected one of ${ROLES.join(', ')}`);
+    if (!isRole(role)) throw new BuildError(`withRole(role): got ${JSON.stringify(role)}, expected one of ${ROLES.join(', ')}`);
     const b = this.parent._state.backbone;
     if (!b) throw new BuildError('withRole(role): roles split a server across machines over Redis; call .withRedis(url) first');
     b.role = role;

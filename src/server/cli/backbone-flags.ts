@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors/index.js';
-import { ROLES, type Role } from '../../runtime/main/backbone.js';
+import { isRole, type Role } from '../../runtime/main/backbone.js';
 import type { BackboneOverrides } from '../config/backbone-file.js';
 import type { AppFile } from './app-file.js';
 
 /** `appinfra serve` options of the Redis backbone. A secret or password is only ever named by a file. */
 export const BACKBONE_OPTIONS = [
-  { flags: '--role <role>', help: 'all (default: web processes and engine here), web (HTTP only) or engine (handlers only); roles other than all need transport: redis', choices: ROLES },
+  { flags: '--role <role>', help: 'all (default: web processes and engine here), web (HTTP only), engine (handlers in no process group) or group:NAME (the handlers of process group NAME); roles other than all need transport: redis' },
   { flags: '--redis-url <url>', help: 'Redis backbone URL (overrides execution_ipc.redis.url); put no password here: use --redis-password-file' },
   { flags: '--redis-password-file <path>', help: 'file holding the Redis password' },
   { flags: '--secret-file <path>', help: 'file holding the backbone signing secret (the same on every machine)' },
@@ -22,6 +22,7 @@ export interface BackboneFlags {
 /** The command line's backbone settings, checked against the file's transport. */
 export function backboneOverrides(file: AppFile, flags: BackboneFlags): BackboneOverrides {
   const transport = file.runtime.platform.execution_ipc.transport;
+  if (flags.role !== undefined && !isRole(flags.role)) throw new ConfigError(`--role: got ${JSON.stringify(flags.role)}, expected all, web, engine or group:NAME`);
   const given = Object.entries(flags).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (transport !== 'redis') {
     if (given.length > 0 && !(given.length === 1 && flags.role === 'all')) {

@@ -1,3 +1,5 @@
+const MAX = Number(process.env.APPINFRA_BATCH_MAX ?? 1e9);
+const WAIT = process.env.APPINFRA_BATCH_WAIT !== '0';
 /**
  * Batching per turn: what is queued during one burst of work (a read's worth of replies
  * and the microtasks they resolve) goes out together on `process.nextTick`, which runs
@@ -14,9 +16,13 @@ export class NaturalBatch {
   constructor(private readonly flush: () => Promise<unknown> | undefined) {}
 
   /** Something was queued: send at the end of this turn, or right after the batch in flight. */
-  kick(): void {
-    if (this.busy) {
+  kick(queued = 0): void {
+    if (this.busy && WAIT) {
       this.again = true;
+      return;
+    }
+    if (queued >= MAX) {
+      this.run();
       return;
     }
     if (this.scheduled) return;
@@ -28,6 +34,7 @@ export class NaturalBatch {
     this.scheduled = false;
     const sent = this.flush();
     if (!sent) return;
+    if (!WAIT) return;
     this.busy = true;
     sent.then(this.done, this.done);
   };

@@ -23,6 +23,10 @@ export interface RedisBackboneOptions {
   claimIdleMs?: number;
   /** Worker: handlers that may run twice (re-run on another worker when theirs died); others fail with 502. */
   idempotent?: readonly string[];
+  /** Worker: the process group whose request stream it serves (`engine`: every handler in no group). */
+  group?: string;
+  /** Web: handler -> process group, for handlers whose requests go to their group's stream. */
+  groupOf?: Readonly<Record<string, string>>;
   /** Signed entries older than this (or from further in the future) are refused; also the replay window. */
   ttlMs?: number;
 }
@@ -35,8 +39,9 @@ export const BACKBONE_DEFAULTS = {
 } as const;
 
 /**
- * The keys of one app on Redis. One request stream per process group: this version's
- * engine group serves every handler, so `requests:engine` carries them all.
+ * The keys of one app on Redis. One request stream per process group: `requests:<group>`
+ * for the handlers of each group that runs in processes of its own, `requests:engine` for
+ * every other handler.
  */
 export class BackboneKeys {
   constructor(readonly prefix: string) {}
@@ -63,6 +68,7 @@ export function webLinkOptions(init: BackboneInit, codec: string): RedisBackbone
   const o: RedisBackboneOptions = { url: init.url, prefix: init.prefix, secret: Buffer.from(init.secret, 'base64'), codec: codecByName(codec) };
   if (init.password !== undefined) o.password = init.password;
   if (init.maxLength !== undefined) o.maxLength = init.maxLength;
+  if (init.groups !== undefined) o.groupOf = init.groups;
   return o;
 }
 

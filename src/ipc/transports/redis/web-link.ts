@@ -61,9 +61,9 @@ export class RedisWebLink extends BackboneLink implements Link {
   private readonly maxLength: number;
   /** Requests sent and not finished: id -> whether it is a stream (a unary request ends with its first answer). */
   private readonly outstanding = new Map<string, boolean>();
-  /** Requests not yet sent, admitted together; their XADD arguments. */
-  private batch: string[] = [];
-  private batchArgs: (Buffer | number | string)[] = [];
+  /** Requests not yet sent, per request stream (one per process group), admitted together. */
+  private batches = new Map<string, Pending>();
+  private batched = 0;
   /** Cancel and credit frames of this turn, sent as one bundle. */
   private controlOut: Buffer[] = [];
   private open = true;
@@ -126,18 +126,22 @@ export class RedisWebLink extends BackboneLink implements Link {
     if (e.kind === 'request') {
       const x = this.entries.seal(e);
       this.outstanding.set(e.id, e.stream === true);
-      this.batch.push(e.id);
-      this.batchArgs.push(x.f, x.t, x.n, x.s);
-      this.admitting.kick();
+      const stream = this.keys.requests(this.options.groupOf?.[e.route ?? '']);
+      let b = this.batches.get(stream);
+      if (!b) this.batches.set(stream, (b = { ids: [], args: [] }));
+      b.ids.push(e.id);
+      b.args.push(x.f, x.t, x.n, x.s);
+      this.admitting.kick(++this.batched);
       return;
     }
     if (e.kind === 'cancel') {
       this.outstanding.delete(e.id);
       // Cancelled in the turn it was sent: it never leaves.
-      const i = this.batch.indexOf(e.id);
-      if (i >= 0) {
-        this.batch.splice(i, 1);
-        this.batchArgs.splice(i * 4, 4);
+      for (const b of this.batches.values()) {
+        const i = b.ids.indexOf(e.id);
+        if (i < 0) continue;
+        b.ids.splice(i, 1);
+        b.args.splice(i * 4, 4);
         return;
       }
     }
@@ -191,14 +195,18 @@ export class RedisWebLink extends BackboneLink implements Link {
     }
   };
 
-  /** Sends the queued requests in one script call; those past the stream's room are refused with 503. */
+  /** Sends the queued requests, one script call per request stream; those past a stream's room are refused with 503. */
   private readonly admitting = new NaturalBatch(() => {
-    const ids = this.batch;
-    const args = this.batchArgs;
-    this.batch = [];
-    this.batchArgs = [];
-    if (ids.length === 0) return undefined;
-    return (this.cmd as unknown as Admit).appinfraAdmit(this.keys.requests(), this.maxLength, ...args).then(
+    const batches = this.batches;
+    this.batches = new Map();
+    this.batched = 0;
+    const sent: Promise<void>[] = [];
+    for (const [stream, b] of batches) if (b.ids.length > 0) sent.push(this.admit(stream, b));
+    return sent.length === 0 ? undefined : sent.length === 1 ? sent[0] : Promise.all(sent);
+  });
+
+  private admit(stream: string, { ids, args }: Pending): Promise<void> {
+    return (this.cmd as unknown as Admit).appinfraAdmit(stream, this.maxLength, ...args).then(
       (added) => {
         for (const id of ids.slice(added)) {
           this.stats.full++;
@@ -212,7 +220,7 @@ export class RedisWebLink extends BackboneLink implements Link {
         }
       },
     );
-  });
+  }
 
   /** This turn's cancels and credit, one bundle to the workers. Lost when Redis is down; so is the request it is about, which its worker abandons then. */
   private readonly controlling = new NaturalBatch(() => {
@@ -246,6 +254,12 @@ export class RedisWebLink extends BackboneLink implements Link {
     this.deliver({ kind: 'error', id, payload: toWireError(err) });
   }
 
+}
+
+interface Pending {
+  ids: string[];
+  /** XADD field values, 4 per request. */
+  args: (Buffer | number | string)[];
 }
 
 interface Admit {

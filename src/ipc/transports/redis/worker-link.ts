@@ -71,6 +71,8 @@ return n`;
 export class RedisWorkerLink extends BackboneLink implements Link {
   readonly name: string;
   readonly keys: BackboneKeys;
+  /** The request stream this worker serves: its process group's. */
+  readonly stream: string;
   readonly stats: WorkerBackboneStats = { taken: 0, refused: 0, expired: 0, orphaned: 0, reclaimed: 0, rerun: 0, lost: 0, abandoned: 0 };
   private readonly cmd: Redis;
   private readonly reader: Redis;
@@ -88,6 +90,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
   /** Reply frames per web process, and finished entries, waiting for the end of the turn. */
   private outbox = new Map<string, Buffer[]>();
   private toAck: string[] = [];
+  private queued = 0;
   /** Web processes found gone: their queued requests are dropped unstarted. */
   private readonly goneWebs = new Set<string>();
   /** Web processes this worker took requests from lately, and when: the ones whose presence is checked. */
@@ -104,6 +107,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     super();
     this.name = `${hostname()}.${process.pid}.${randomBytes(3).toString('hex')}`;
     this.keys = new BackboneKeys(options.prefix);
+    this.stream = this.keys.requests(options.group);
     this.maxInFlight = options.maxInFlight ?? BACKBONE_DEFAULTS.maxInFlight;
     this.claimIdleMs = options.claimIdleMs ?? BACKBONE_DEFAULTS.claimIdleMs;
     this.idempotent = new Set(options.idempotent ?? []);
@@ -187,7 +191,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     for (const h of this.closeHandlers) h('closed');
     this.sending.kick();
     if (this.cmd.status === 'ready' && this.running.size === 0) {
-      await this.cmd.call('XGROUP', 'DELCONSUMER', this.keys.requests(), this.keys.group, this.name).catch(() => undefined);
+      await this.cmd.call('XGROUP', 'DELCONSUMER', this.stream, this.keys.group, this.name).catch(() => undefined);
     }
     await Promise.all([this.cmd.quit().catch(() => undefined), this.sub.quit().catch(() => undefined)]);
     await closeConnections(this.cmd, this.sub);
@@ -215,14 +219,14 @@ export class RedisWorkerLink extends BackboneLink implements Link {
 
   private async ensureGroup(): Promise<void> {
     try {
-      await this.cmd.call('XGROUP', 'CREATE', this.keys.requests(), this.keys.group, '0', 'MKSTREAM');
+      await this.cmd.call('XGROUP', 'CREATE', this.stream, this.keys.group, '0', 'MKSTREAM');
     } catch (err) {
       if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
     }
   }
 
   private async readLoop(): Promise<void> {
-    const key = this.keys.requests();
+    const key = this.stream;
     while (this.open) {
       if (this.running.size >= this.maxInFlight || !this.up) {
         let timer: NodeJS.Timeout | undefined;
@@ -309,7 +313,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
       return;
     }
     for (const e of entries) this.toAck.push(e);
-    this.sending.kick();
+    this.sending.kick(++this.queued);
   }
 
   /**
@@ -323,6 +327,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     if (out.size === 0 && ids.length === 0) return undefined;
     this.outbox = new Map();
     this.toAck = [];
+    this.queued = 0;
     if (!this.up) {
       this.unacked.push(...ids);
       return undefined;
@@ -343,7 +348,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
       }
       args.push(channel, this.replies.seal(from === 0 ? frames : frames.slice(from)));
     }
-    return (this.cmd as unknown as Finish).appinfraFinish(this.keys.requests(), ...args).catch(() => undefined);
+    return (this.cmd as unknown as Finish).appinfraFinish(this.stream, ...args).catch(() => undefined);
   });
 
   private readonly onControl = (_channel: Buffer, message: Buffer): void => {
@@ -361,7 +366,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
   /** Keeps running entries fresh, reclaims a dead worker's, and stops work for web processes that are gone. */
   private async maintain(): Promise<void> {
     if (!this.up || !this.open) return;
-    const key = this.keys.requests();
+    const key = this.stream;
     try {
       const mine = [...this.running.values()].map((r) => r.entry);
       if (mine.length > 0) await this.cmd.call('XCLAIM', key, this.keys.group, this.name, 0, ...mine, 'JUSTID');
@@ -385,13 +390,13 @@ export class RedisWorkerLink extends BackboneLink implements Link {
    * worker reads at least every 2 s, and one at capacity has entries pending.
    */
   private async forgetDeadConsumers(): Promise<void> {
-    const rows = (await this.cmd.call('XINFO', 'CONSUMERS', this.keys.requests(), this.keys.group)) as unknown[][];
+    const rows = (await this.cmd.call('XINFO', 'CONSUMERS', this.stream, this.keys.group)) as unknown[][];
     for (const row of rows) {
       const info: Record<string, unknown> = {};
       for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
       const idle = Number(info.idle);
       if (info.name !== this.name && Number(info.pending) === 0 && idle > Math.max(60_000, 10 * this.claimIdleMs)) {
-        await this.cmd.call('XGROUP', 'DELCONSUMER', this.keys.requests(), this.keys.group, String(info.name));
+        await this.cmd.call('XGROUP', 'DELCONSUMER', this.stream, this.keys.group, String(info.name));
       }
     }
   }
