@@ -41,14 +41,17 @@ export class EntryCodec {
 
   /** The envelope, or why it was refused. Never throws: the bytes may come from anyone with Redis access. */
   open(fields: readonly Buffer[]): Envelope | RefusalReason {
-    const get = (name: string): Buffer | undefined => {
-      for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.toString() === name) return fields[i + 1];
-      return undefined;
-    };
-    const f = get('f');
-    const t = get('t');
-    const n = get('n');
-    const s = get('s');
+    // Field names are one letter: compared by byte, no string made per entry.
+    let f: Buffer | undefined, t: Buffer | undefined, n: Buffer | undefined, s: Buffer | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = fields[i]!;
+      if (name.length !== 1) continue;
+      const v = fields[i + 1];
+      if (name[0] === 0x66) f ??= v;
+      else if (name[0] === 0x74) t ??= v;
+      else if (name[0] === 0x6e) n ??= v;
+      else if (name[0] === 0x73) s ??= v;
+    }
     if (!f) return this.refuse('malformed');
     let e: Envelope;
     try {

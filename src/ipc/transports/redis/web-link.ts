@@ -7,7 +7,7 @@ import type { Link } from '../link.js';
 import { BackboneLink } from './base.js';
 import { backboneConnection, closeConnections, whenReady } from './connect.js';
 import { BundleCodec, EntryCodec } from './entry.js';
-import { NaturalBatch } from './batch.js';
+import { TurnBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
 /**
@@ -196,7 +196,7 @@ export class RedisWebLink extends BackboneLink implements Link {
   };
 
   /** Sends the queued requests, one script call per request stream; those past a stream's room are refused with 503. */
-  private readonly admitting = new NaturalBatch(() => {
+  private readonly admitting = new TurnBatch(() => {
     const batches = this.batches;
     this.batches = new Map();
     this.batched = 0;
@@ -223,7 +223,7 @@ export class RedisWebLink extends BackboneLink implements Link {
   }
 
   /** This turn's cancels and credit, one bundle to the workers. Lost when Redis is down; so is the request it is about, which its worker abandons then. */
-  private readonly controlling = new NaturalBatch(() => {
+  private readonly controlling = new TurnBatch(() => {
     const frames = this.controlOut;
     if (frames.length === 0) return undefined;
     this.controlOut = [];

@@ -7,7 +7,7 @@ import type { Link } from '../link.js';
 import { BackboneLink } from './base.js';
 import { backboneConnection, closeConnections, whenReady, type StreamReply } from './connect.js';
 import { BundleCodec, EntryCodec } from './entry.js';
-import { NaturalBatch } from './batch.js';
+import { TurnBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
 export interface WorkerBackboneStats {
@@ -189,7 +189,8 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     await this.reading;
     await readerClosed;
     for (const h of this.closeHandlers) h('closed');
-    this.sending.kick();
+    // Now, not at the end of the turn: ahead of the consumer's removal and the quit.
+    this.sending.kick(Infinity);
     if (this.cmd.status === 'ready' && this.running.size === 0) {
       await this.cmd.call('XGROUP', 'DELCONSUMER', this.stream, this.keys.group, this.name).catch(() => undefined);
     }
@@ -321,7 +322,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
    * web process one signed bundle (a turn's replies, chunks and ends, in order), and the
    * finished entries acknowledged and deleted.
    */
-  private readonly sending = new NaturalBatch(() => {
+  private readonly sending = new TurnBatch(() => {
     const out = this.outbox;
     const ids = this.toAck;
     if (out.size === 0 && ids.length === 0) return undefined;
