@@ -22,7 +22,7 @@ import type { ListenerStats } from '../../ipc/transports/tcp.js';
 import type { EngineMetrics } from '../../observability/metrics/engine.js';
 import type { Registry } from 'prom-client';
 import { Backbone, type BackboneSpec } from './backbone.js';
-import { groupRouting, startBackboneWorkers } from './backbone-groups.js';
+import { groupRouting, startBackboneWorkers, type ImportHandlers } from './backbone-groups.js';
 
 /** The web side of direct mode, loaded on first use: subprocess mode never loads Fastify here. */
 type DirectWeb = typeof import('../web/direct.js');
@@ -45,6 +45,8 @@ export interface ServerParts extends InProcessExtras {
   tcp?: TcpLocalSpec | undefined;
   /** Subprocess mode over the Redis backbone (`.subprocess.withRedis`), with this process's role. */
   backbone?: BackboneSpec;
+  /** Imports a process group's module (`--role group:NAME`): user code is imported by the server layer only. */
+  importHandlers?: ImportHandlers;
 }
 
 export interface BoundAddress {
@@ -236,7 +238,7 @@ export class Server extends EventEmitter<ServerEvents> {
       if (role === 'all') await this.startGroups();
       if (this.parts.backbone) {
         this.backbone = new Backbone(this.parts.backbone, this.name, this.ipcConfig.codec, groupRouting(this.parts.groups ?? []));
-        await startBackboneWorkers(this.backbone, this.engine, this.parts.groups ?? []);
+        await startBackboneWorkers(this.backbone, this.engine, this.parts.groups ?? [], this.parts.importHandlers);
       }
       if (this.backbone && !this.backbone.runsWeb) {
         // The engine role serves no HTTP: it takes work from the backbone until stopped.

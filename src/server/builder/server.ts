@@ -21,6 +21,7 @@ const CALLBACK_METHODS: Record<CallbackStage, string> = {
   response: 'withOnResponse',
   exception: 'withOnException',
 };
+import { importEngineModule } from '../cli/app-engine.js';
 import { groupSpec, tcpLocalSpec, type ExecutionIpcOptions, type GroupOptions } from '../config/groups.js';
 
 /** @internal What the builders collect: the server's parts but its name; the runtime reads it once at `build()`. */
@@ -261,7 +262,7 @@ export class ServerBuilder {
       ...(s.rateStore ? { rateStore: s.rateStore } : {}),
       groups: [...(s.groups ?? [])],
       tcp: s.tcp ?? tcpLocalSpec(),
-      ...(s.backbone ? { backbone: { ...s.backbone } } : {}),
+      ...(s.backbone ? { backbone: { ...s.backbone }, importHandlers: importEngineModule } : {}),
     });
   }
 }
