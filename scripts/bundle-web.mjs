@@ -84,4 +84,4 @@ const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
 writeFileSync(OUT, `// appinfra-web-bundle ${hash}\n${code}`);
 // The previous layout, and the code caches of earlier bundles (their hash is in their name).
 rmSync(resolve(dist, 'web-entry.bundle.js'), { force: true });
-for (const f of readdirSync(dist)) if (f.endsWith('.v8cache')) rmSync(resolve(dist, f), { force: true });
+for (const f of readdirSync(dist)) if (f.includes('.v8cache')) rmSync(resolve(dist, f), { force: true });

@@ -9,7 +9,7 @@
  * Node version; V8 refuses one made by other flags or another V8, and the bundle then simply
  * compiles from source and a new cache is written.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,6 +44,7 @@ const state: CodeCacheState = !cacheFile ? 'off' : !cachedData ? 'absent' : scri
     // Another web process may write the same file at the same time: each renames its own.
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     try {
+      mkdirSync(dir, { recursive: true });
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, cacheFile);
     } catch {
