@@ -197,12 +197,14 @@ async function main(): Promise<void> {
       const sub = SPECS.find((s) => s.key === 'sub-json')!;
       const k = kills > 0 ? await kill9({ ...sub, args: [...sub.args, '--restart-now'] }, kills, BODY, env) : { ms: [], leaked: [] };
       leaked.push(...k.leaked);
+      log(`web process fork to listening: ${cs.webForkToListeningMs.map((x) => x.toFixed(0)).join(', ')} ms; code cache ${JSON.stringify(cs.webCodeCache)}\n`);
       log(`kill -9 to serving again: ${k.ms.map((x) => x.toFixed(0)).join(', ')} ms\n`);
       const pack = (xs: number[]) => ({ median: round1(median(xs)), runs: xs.map(round1) });
       cold = {
         n: coldN,
         firstAnswerMs: Object.fromEntries(Object.entries(cs.firstAnswerMs).map(([key, xs]) => [key, pack(xs)])),
         webForkToListeningMs: pack(cs.webForkToListeningMs),
+        webCodeCache: cs.webCodeCache,
         kill9ToServingMs: pack(k.ms),
       };
     }

@@ -41,6 +41,8 @@ export interface Result {
     n: number;
     firstAnswerMs: Record<string, { median: number; runs: number[] }>;
     webForkToListeningMs: { median: number; runs: number[] };
+    /** How many of those web processes took the bundle's V8 code cache (`accepted`), or not. */
+    webCodeCache?: Record<string, number>;
     kill9ToServingMs: { median: number; runs: number[] };
   };
   /** The demo's continuous batching at 16 streams (bench/lib/demo-tokens.ts). */

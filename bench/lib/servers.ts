@@ -49,7 +49,7 @@ export interface Running {
   /** Every pid seen, to check that none is left once stopped. */
   seen: Set<number>;
   /** `started` events of appinfra's web processes (fork to listening, ms). */
-  started: { pid: number; ms: number }[];
+  started: { pid: number; ms: number; codeCache?: string }[];
   onStarted?: (e: { pid: number; ms: number }) => void;
   exited: Promise<void>;
 }
@@ -94,9 +94,9 @@ export function startServer(spec: ServerSpec, env: Record<string, string>, timeo
         r = { spec, child, url: m.url, pids: m.pids, seen: new Set([child.pid!, ...m.pids.map((p) => p.pid)]), started, exited };
         resolve(r);
       } else if (line.startsWith('BENCH_EVENT ')) {
-        const e = JSON.parse(line.slice(12)) as { event: string; pid: number; ms: number };
+        const e = JSON.parse(line.slice(12)) as { event: string; pid: number; ms: number; codeCache?: string };
         if (e.event !== 'started') return;
-        started.push({ pid: e.pid, ms: e.ms });
+        started.push({ pid: e.pid, ms: e.ms, ...(e.codeCache ? { codeCache: e.codeCache } : {}) });
         if (r) {
           r.seen.add(e.pid);
           const web = r.pids.find((p) => p.role === 'web');

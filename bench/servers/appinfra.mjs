@@ -65,8 +65,9 @@ if (mode === 'subprocess' || mode === 'redis') {
 const server = builder.build();
 server.engine.handle('echo', (req) => echo(req.body));
 server.engine.handle('sse', () => chunks());
-// Fork-to-listening of each web process, and its pid (a restarted one has a new pid).
-server.on('started', (info) => event({ event: 'started', pid: info.pid, ms: info.ms }));
+// Fork-to-listening of each web process, its pid (a restarted one has a new pid), and whether it
+// started from the bundle's V8 code cache.
+server.on('started', (info) => event({ event: 'started', pid: info.pid, ms: info.ms, codeCache: info.codeCache }));
 
 const { url } = await server.listen();
 onStop(() => server.stop(2));
