@@ -18,6 +18,7 @@
  *   direct-forward   appinfra direct mode, forward routes to engine handlers;
  *   sub-json, sub-msgpack, sub-v8
  *                    appinfra subprocess mode with that codec, forward routes;
+ *   sub-json-w2      sub-json with two web processes sharing the port (uvicorn.workers 2);
  *   sub-json-rl      sub-json with a rate limit nobody reaches (echo c=64 only): what the
  *                    limiter costs, its buckets kept in the main process.
  * Cells: echo at 1 connection (req/s, p50, p99), echo at 64 (req/s), SSE at 16 and 64

@@ -26,6 +26,8 @@ export const SPECS: ServerSpec[] = [
   { key: 'sub-json', label: 'subprocess (json)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json'] },
   { key: 'sub-msgpack', label: 'subprocess (msgpack)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'msgpack'] },
   { key: 'sub-v8', label: 'subprocess (v8)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'v8'] },
+  // Two web processes sharing the port (uvicorn.workers 2): the HTTP work split over the machine's cores.
+  { key: 'sub-json-w2', label: 'subprocess (json), 2 web processes', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--workers', '2'] },
   // The rate limiter's cost: sub-json with a limit nobody reaches (buckets in the main process, one control round trip per request).
   { key: 'sub-json-rl', label: 'subprocess (json) + rate limit', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--rate-limit'], cells: ['echo-c64'] },
   // Observability's cost, against sub-json: the OpenTelemetry API loaded with no SDK, and /metrics on.
