@@ -18,6 +18,7 @@
  *   direct-forward   appinfra direct mode, forward routes to engine handlers;
  *   sub-json, sub-msgpack, sub-v8
  *                    appinfra subprocess mode with that codec, forward routes;
+ *   sub-json-w2      sub-json with two web processes sharing the port (uvicorn.workers 2);
  *   sub-json-rl      sub-json with a rate limit nobody reaches (echo c=64 only): what the
  *                    limiter costs, its buckets kept in the main process.
  * Cells: echo at 1 connection (req/s, p50, p99), echo at 64 (req/s), SSE at 16 and 64
@@ -197,12 +198,14 @@ async function main(): Promise<void> {
       const sub = SPECS.find((s) => s.key === 'sub-json')!;
       const k = kills > 0 ? await kill9({ ...sub, args: [...sub.args, '--restart-now'] }, kills, BODY, env) : { ms: [], leaked: [] };
       leaked.push(...k.leaked);
+      log(`web process fork to listening: ${cs.webForkToListeningMs.map((x) => x.toFixed(0)).join(', ')} ms; code cache ${JSON.stringify(cs.webCodeCache)}\n`);
       log(`kill -9 to serving again: ${k.ms.map((x) => x.toFixed(0)).join(', ')} ms\n`);
       const pack = (xs: number[]) => ({ median: round1(median(xs)), runs: xs.map(round1) });
       cold = {
         n: coldN,
         firstAnswerMs: Object.fromEntries(Object.entries(cs.firstAnswerMs).map(([key, xs]) => [key, pack(xs)])),
         webForkToListeningMs: pack(cs.webForkToListeningMs),
+        webCodeCache: cs.webCodeCache,
         kill9ToServingMs: pack(k.ms),
       };
     }

@@ -3,6 +3,11 @@
 // (every start, restart and recycle) reads one file instead of resolving and loading a few
 // hundred modules: Node 20 has no compile cache, and module loading was half of a start.
 //
+// The bundle is a CommonJS function body, not an ES module: src/runtime/web/bundle-loader.ts
+// compiles it with vm.Script, which takes a V8 code cache (Node 20 has none for modules), and
+// hands it `require`, `import()` and `import.meta.url`. Its first line names its content hash,
+// the key of that cache (V8 itself checks only the source's length).
+//
 // Two kinds of module stay outside the bundle:
 // - modules the web process imports lazily (the GraphQL adapter), which stay lazy;
 // - the package's own modules that route modules share through `appinfra/web` (errors,
@@ -13,6 +18,8 @@
 //   stack, which only GraphQL routes pay for, and the OpenAPI plugins, loaded on the first
 //   /docs or /openapi.json request.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,9 +27,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // `node scripts/bundle-web.mjs [distDir]`: the package test bundles into a temporary install.
 const dist = resolve(process.argv[2] ?? resolve(root, 'dist'));
 const ENTRY = resolve(dist, 'runtime/web/entry.js');
-const OUT = resolve(dist, 'web-entry.bundle.js');
+const OUT = resolve(dist, 'web-entry.bundle.cjs');
 const PUBLIC_WEB = resolve(dist, 'web.js');
-const EXTERNAL_PACKAGES = ['mercurius', 'graphql', '@fastify/swagger', '@fastify/swagger-ui', 'msgpackr', 'pino', 'thread-stream'];
+// pino is bundled: its ~30 files went through the CommonJS loader at every start. Only its
+// transports start workers from files beside its own (thread-stream's); the web process's logger
+// writes to a stream and never starts one.
+const EXTERNAL_PACKAGES = ['mercurius', 'graphql', '@fastify/swagger', '@fastify/swagger-ui', 'msgpackr', 'thread-stream'];
 
 /** The package's own files that `appinfra/web` loads: they must exist once per process. */
 async function sharedModules() {
@@ -45,17 +55,33 @@ const keepShared = {
   },
 };
 
-await build({
+const result = await build({
   entryPoints: [ENTRY],
   outfile: OUT,
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  format: 'cjs',
   external: EXTERNAL_PACKAGES,
   plugins: [keepShared],
-  // CommonJS packages inside an ESM bundle still call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __appinfraCreateRequire } from 'node:module'; const require = __appinfraCreateRequire(import.meta.url);" },
+  define: { 'import.meta.url': '__appinfraImportMetaUrl' },
   legalComments: 'none',
   logLevel: 'warning',
 });
+// A script compiled by vm.Script cannot call Node's import() without an experimental flag: the
+// loader passes its own. Only real calls are rewritten (not JSDoc types), and each must be one
+// the package makes (a relative module, a package, or a URL it computed): anything else fails
+// the build rather than change a string in a dependency.
+const calls = [];
+const code = result.outputFiles[0].text
+  .split('\n')
+  .map((line) => (/^\s*(\*|\/\/)/.test(line) ? line : line.replace(/(?<![\w$.])import\(([^)]{0,80})/g, (_, arg) => (calls.push(arg), `__appinfraImport(${arg}`))))
+  .join('\n');
+const odd = calls.filter((arg) => !/^("\.{1,2}\/|"@?[a-z]|[a-zA-Z]+\()/.test(arg));
+if (calls.length === 0 || odd.length > 0) throw new Error(`bundle-web: unexpected dynamic imports: ${JSON.stringify(odd.length ? odd : calls)}`);
+const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+writeFileSync(OUT, `// appinfra-web-bundle ${hash}\n${code}`);
+// The previous layout, and the code caches of earlier bundles (their hash is in their name).
+rmSync(resolve(dist, 'web-entry.bundle.js'), { force: true });
+for (const f of readdirSync(dist)) if (f.includes('.v8cache')) rmSync(resolve(dist, f), { force: true });

@@ -6,6 +6,8 @@ export interface ColdStartResult {
   firstAnswerMs: Record<string, number[]>;
   /** appinfra's own `started` event: fork of the web process to listening, ms. */
   webForkToListeningMs: number[];
+  /** Per web process start: whether it took the bundle's V8 code cache (accepted, absent, ...). */
+  webCodeCache: Record<string, number>;
   /** One web worker, restart delay 0: kill -9 of the web process to the next 200 from POST /echo, ms. */
   kill9ToServingMs: number[];
   leaked: number[];
@@ -20,7 +22,7 @@ function echoed(body: string): (a: Answer) => boolean {
  * runs from the spawn to the first right answer, polled every 2 ms on a port chosen here.
  */
 export async function coldStarts(specs: ServerSpec[], n: number, body: string, env: Record<string, string>, log: (s: string) => void): Promise<ColdStartResult> {
-  const out: ColdStartResult = { firstAnswerMs: Object.fromEntries(specs.map((s) => [s.key, []])), webForkToListeningMs: [], kill9ToServingMs: [], leaked: [] };
+  const out: ColdStartResult = { firstAnswerMs: Object.fromEntries(specs.map((s) => [s.key, []])), webForkToListeningMs: [], webCodeCache: {}, kill9ToServingMs: [], leaked: [] };
   for (let i = 0; i < n; i++) {
     for (const spec of specs) {
       const port = await freePort();
@@ -35,6 +37,7 @@ export async function coldStarts(specs: ServerSpec[], n: number, body: string, e
         const r = await starting.catch(() => undefined);
         if (r) {
           out.webForkToListeningMs.push(...r.started.map((s) => s.ms));
+          for (const s of r.started) out.webCodeCache[s.codeCache ?? 'none'] = (out.webCodeCache[s.codeCache ?? 'none'] ?? 0) + 1;
           out.leaked.push(...(await stopServer(r)));
         }
       }

@@ -41,6 +41,8 @@ export interface Result {
     n: number;
     firstAnswerMs: Record<string, { median: number; runs: number[] }>;
     webForkToListeningMs: { median: number; runs: number[] };
+    /** How many of those web processes took the bundle's V8 code cache (`accepted`), or not. */
+    webCodeCache?: Record<string, number>;
     kill9ToServingMs: { median: number; runs: number[] };
   };
   /** The demo's continuous batching at 16 streams (bench/lib/demo-tokens.ts). */
@@ -95,6 +97,7 @@ export function targets(r: Omit<Result, 'targets'>): Result['targets'] {
   };
   add('echo c=64: subprocess >= 1.0x plain Fastify', echo64?.vsPlain['sub-json']?.ratio, (v) => v >= 1.0);
   add('echo c=64: subprocess above the hand bridge', echo64?.vsBridge['sub-json']?.ratio, (v) => v > 1.0);
+  add('echo c=64: subprocess with 2 web processes >= 1.0x plain Fastify', echo64?.vsPlain['sub-json-w2']?.ratio, (v) => v >= 1.0);
   const floor = r.ipcFloor.p50Us;
   add(`echo c=1: subprocess p50 at most the IPC floor + 20 µs (${Math.round(floor + 20)} µs) above plain Fastify`, echo1?.vsPlain['sub-json']?.p50DeltaUs, (v) => v <= floor + 20);
   for (const key of ['sse-c16', 'sse-c64']) {

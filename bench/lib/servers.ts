@@ -26,6 +26,8 @@ export const SPECS: ServerSpec[] = [
   { key: 'sub-json', label: 'subprocess (json)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json'] },
   { key: 'sub-msgpack', label: 'subprocess (msgpack)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'msgpack'] },
   { key: 'sub-v8', label: 'subprocess (v8)', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'v8'] },
+  // Two web processes sharing the port (uvicorn.workers 2): the HTTP work split over the machine's cores.
+  { key: 'sub-json-w2', label: 'subprocess (json), 2 web processes', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--workers', '2'] },
   // The rate limiter's cost: sub-json with a limit nobody reaches (buckets in the main process, one control round trip per request).
   { key: 'sub-json-rl', label: 'subprocess (json) + rate limit', file: 'appinfra.mjs', args: ['--mode', 'subprocess', '--codec', 'json', '--rate-limit'], cells: ['echo-c64'] },
   // Observability's cost, against sub-json: the OpenTelemetry API loaded with no SDK, and /metrics on.
@@ -49,7 +51,7 @@ export interface Running {
   /** Every pid seen, to check that none is left once stopped. */
   seen: Set<number>;
   /** `started` events of appinfra's web processes (fork to listening, ms). */
-  started: { pid: number; ms: number }[];
+  started: { pid: number; ms: number; codeCache?: string }[];
   onStarted?: (e: { pid: number; ms: number }) => void;
   exited: Promise<void>;
 }
@@ -94,9 +96,9 @@ export function startServer(spec: ServerSpec, env: Record<string, string>, timeo
         r = { spec, child, url: m.url, pids: m.pids, seen: new Set([child.pid!, ...m.pids.map((p) => p.pid)]), started, exited };
         resolve(r);
       } else if (line.startsWith('BENCH_EVENT ')) {
-        const e = JSON.parse(line.slice(12)) as { event: string; pid: number; ms: number };
+        const e = JSON.parse(line.slice(12)) as { event: string; pid: number; ms: number; codeCache?: string };
         if (e.event !== 'started') return;
-        started.push({ pid: e.pid, ms: e.ms });
+        started.push({ pid: e.pid, ms: e.ms, ...(e.codeCache ? { codeCache: e.codeCache } : {}) });
         if (r) {
           r.seen.add(e.pid);
           const web = r.pids.find((p) => p.role === 'web');

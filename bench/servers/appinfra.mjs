@@ -10,6 +10,7 @@
 //   --rate-limit           a rate limit nobody reaches (the limiter's cost)
 //   --otel-api             the OpenTelemetry API loaded and a tracer taken in both processes, no SDK
 //   --metrics              GET /metrics on (prom-client figures of every process)
+//   --workers N            N web processes sharing the port (subprocess mode; default 1)
 //   --mode redis           subprocess mode on the Redis backbone (role all: the web process
 //                          and this process's engine worker meet in Redis at BENCH_REDIS_URL)
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     transport: { type: 'string', default: 'pipe' },
     'otel-api': { type: 'boolean', default: false },
     metrics: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
   },
 });
 const mode = values.mode;
@@ -57,15 +59,18 @@ if (mode === 'subprocess' || mode === 'redis') {
   if (mode === 'redis') sub.withRedis(process.env.BENCH_REDIS_URL);
   if (values['restart-now']) sub.withAutoRestart(true, 0, 0);
   builder = sub.done();
+  if (values.workers !== '1') builder = builder.uvicorn.withWorkers(Number(values.workers)).done();
   if (values.transport === 'tcp_local') builder = builder.withExecutionIpc({ web: true });
 }
 const server = builder.build();
 server.engine.handle('echo', (req) => echo(req.body));
 server.engine.handle('sse', () => chunks());
-// Fork-to-listening of each web process, and its pid (a restarted one has a new pid).
-server.on('started', (info) => event({ event: 'started', pid: info.pid, ms: info.ms }));
+// Fork-to-listening of each web process, its pid (a restarted one has a new pid), and whether it
+// started from the bundle's V8 code cache.
+server.on('started', (info) => event({ event: 'started', pid: info.pid, ms: info.ms, codeCache: info.codeCache }));
 
 const { url } = await server.listen();
 onStop(() => server.stop(2));
-const pids = mode === 'subprocess' || mode === 'redis' ? [{ role: 'web', pid: server.pid }, { role: 'engine', pid: process.pid }] : [{ role: 'main', pid: process.pid }];
+const webs = server.processes.map((p, i, all) => ({ role: all.length === 1 ? 'web' : `web${i + 1}`, pid: p.pid }));
+const pids = mode === 'subprocess' || mode === 'redis' ? [...webs, { role: 'engine', pid: process.pid }] : [{ role: 'main', pid: process.pid }];
 ready(url, pids);

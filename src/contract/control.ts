@@ -2,6 +2,9 @@ import type { WebSpec } from './web-spec.js';
 import type { BucketRule, TakeResult } from './rate.js';
 import type { GroupStatus, TcpJoin } from './groups.js';
 
+/** Whether V8 took the web bundle's code cache: `absent` and `rejected` compile from source and write one; `off` has none. */
+export type CodeCacheState = 'accepted' | 'rejected' | 'absent' | 'off';
+
 /** Control messages between the main process and a web process (Node's IPC channel). */
 export type ToWeb =
   /** With `tcp`, the web process reaches the engine over the signed tcp_local transport instead of its pipe; with `backbone`, over Redis. */
@@ -18,7 +21,8 @@ export type ToWeb =
 export type FromWeb =
   /** The web process listens for control messages: the main process sends `init`. */
   | { type: 'hello' }
-  | { type: 'ready'; host: string; port: number }
+  /** `codeCache`: whether V8 took the bundle's code cache (built package only). */
+  | { type: 'ready'; host: string; port: number; codeCache?: CodeCacheState }
   /** `callback`: a lifecycle callback failed (the message is the CallbackError's). */
   | { type: 'fatal'; message: string; callback?: { stage: string; name: string } }
   /** Sent each time `count` reaches a multiple of `uvicorn.limitMaxRequests`: time to recycle this process. */

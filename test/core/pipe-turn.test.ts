@@ -59,3 +59,13 @@ for (const codec of ['json', 'msgpack', 'v8']) {
     await close();
   });
 }
+
+test('a busy turn does not hold its frames to the end: every 16 frames leave at once, the rest when the turn ends, in order', async () => {
+  const { sender, got, writes, close } = await links('json');
+  for (let i = 0; i < 40; i++) sender.send({ kind: 'chunk', id: 's', payload: i });
+  assert.equal(writes(), 2, 'two full batches written while the turn still runs');
+  await waitFor(() => got.length === 40, 2000, 'all envelopes');
+  assert.equal(writes(), 3, 'the last 8 in one write at the end of the turn');
+  assert.deepEqual(got.map((e) => e.payload), Array.from({ length: 40 }, (_, i) => i));
+  await close();
+});

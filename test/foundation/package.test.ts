@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { guardLeaks } from '../helpers.js';
+import { guardLeaks, waitFor } from '../helpers.js';
 
 const run = promisify(execFile);
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -23,7 +23,7 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
   assert.ok(existsSync(join(pkg, 'dist', 'index.js')));
   assert.ok(existsSync(join(pkg, 'dist', 'index.d.ts')), 'types are emitted for the exports map');
   await run(process.execPath, [join(root, 'scripts/bundle-web.mjs'), join(pkg, 'dist')]);
-  assert.ok(existsSync(join(pkg, 'dist', 'web-entry.bundle.js')), 'the web process entry is bundled');
+  assert.ok(existsSync(join(pkg, 'dist', 'web-entry.bundle.cjs')), 'the web process entry is bundled');
   // A route module throws the package's own error class: the bundled web process must map it
   // by class (status, code, message), so the bundle and appinfra/web share one copy of it.
   writeFileSync(join(dir, 'teapot.mjs'), `
@@ -52,7 +52,7 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
     await sub.stop(2);
     console.log(JSON.stringify({
       body,
-      sub: { up: up.up, engineIsMain: up.engine === process.pid, webIsChild: child.pid !== process.pid, bundled: child.spawnargs.some((a) => a.endsWith('web-entry.bundle.js')) },
+      sub: { up: up.up, engineIsMain: up.engine === process.pid, webIsChild: child.pid !== process.pid, bundled: child.spawnargs.some((a) => a.endsWith('bundle-loader.js')) },
       tea: { status: tea.status, code: teaBody.code, message: teaBody.message },
       port: new ApiConfig().port,
       workers: new UvicornConfig().workers,
@@ -75,4 +75,47 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
   const routes = await run(process.execPath, [join(pkg, 'dist', 'cli.js'), 'routes', join(root, 'examples/config/app.yaml')], { env: { ...process.env, NODE_OPTIONS: '' } });
   assert.match(routes.stdout, /^METHODS\s+PATH\s+KIND/m);
   assert.match(routes.stdout, /POST\s+\/v1\/echo/);
+  await codeCacheIsUsed(join(pkg, 'dist'));
 });
+
+/**
+ * The bundle's V8 code cache: written by the first web process, taken by the next ones, a
+ * bad one refused (the process still serves) and replaced, none with APPINFRA_CODE_CACHE_DIR=off.
+ */
+async function codeCacheIsUsed(dist: string): Promise<void> {
+  writeFileSync(join(dir, 'cache.mjs'), `
+    import { ServerBuilder, Queue } from 'appinfra';
+    const sub = new ServerBuilder('cache').withPort(0).routes.withForward('/up', { methods: ['POST'], handler: 'up' }).done()
+      .subprocess.withIpc(new Queue(), new Queue()).done().build();
+    sub.engine.handle('up', (req) => ({ up: String(req.body.s).toUpperCase() }));
+    const started = new Promise((resolve) => sub.once('started', resolve));
+    await sub.listen();
+    const { codeCache } = await started;
+    const { up } = await (await fetch(sub.address.url + '/up', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"s":"cached"}' })).json();
+    await sub.stop(2);
+    console.log(JSON.stringify({ codeCache, up }));
+  `);
+  const start = async (env: Record<string, string> = {}): Promise<unknown> => {
+    const { stdout } = await run(process.execPath, [join(dir, 'cache.mjs')], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', ...env } });
+    return JSON.parse(stdout.trim().split('\n').pop()!);
+  };
+  const caches = (d: string): string[] => (existsSync(d) ? readdirSync(d).filter((f) => f.includes('.v8cache')) : []);
+  // The subprocess server above was the first web process of this build: it wrote the cache.
+  await waitFor(() => caches(dist).length === 1, 10_000, 'the first web process writes the code cache');
+  const [file] = caches(dist);
+  assert.match(file!, new RegExp(`^web-entry\\.bundle\\.[0-9a-f]{16}\\.${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8cache$`));
+  assert.deepEqual(await start(), { codeCache: 'accepted', up: 'CACHED' });
+
+  writeFileSync(join(dist, file!), 'not a code cache');
+  assert.deepEqual(await start(), { codeCache: 'rejected', up: 'CACHED' });
+  await waitFor(() => readFileSync(join(dist, file!)).length > 1000, 10_000, 'a refused cache is written again');
+  assert.deepEqual(await start(), { codeCache: 'accepted', up: 'CACHED' });
+
+  // A directory of its own, made when first written.
+  const own = join(dir, 'code-cache');
+  assert.deepEqual(await start({ APPINFRA_CODE_CACHE_DIR: own }), { codeCache: 'absent', up: 'CACHED' });
+  await waitFor(() => caches(own).length === 1, 10_000, 'the cache is written to APPINFRA_CODE_CACHE_DIR');
+  assert.deepEqual(await start({ APPINFRA_CODE_CACHE_DIR: own }), { codeCache: 'accepted', up: 'CACHED' });
+  assert.deepEqual(await start({ APPINFRA_CODE_CACHE_DIR: 'off' }), { codeCache: 'off', up: 'CACHED' });
+  assert.deepEqual(caches(dist), [file], 'no temporary file is left');
+}

@@ -15,20 +15,20 @@ import { within } from '../../process/within.js';
 import type { RateLimitStore, TakeResult } from '../../ingress/buckets.js';
 import type { Link } from '../../ipc/transports/link.js';
 import type { LocalHub } from './hub.js';
-import { DATA_FD, type BackboneInit, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
+import { DATA_FD, type BackboneInit, type CodeCacheState, type FromWeb, type SupervisorStatus, type ToWeb } from '../../contract/control.js';
 
 const here = fileURLToPath(import.meta.url);
 /**
- * The web process's entry: the single-file bundle `npm run build` makes (a start loads one
- * file instead of a few hundred modules), else the entry beside this file (`.ts` under a
- * TypeScript loader).
+ * The web process's entry: the loader of the single-file bundle `npm run build` makes (a
+ * start compiles one file, from a V8 code cache, instead of loading a few hundred modules),
+ * else the entry beside this file (`.ts` under a TypeScript loader).
  */
 export const WEB_ENTRY = webEntry();
 
 function webEntry(): string {
   if (extname(here) === '.js') {
-    const bundle = fileURLToPath(new URL('../../web-entry.bundle.js', import.meta.url));
-    if (existsSync(bundle)) return bundle;
+    const bundle = fileURLToPath(new URL('../../web-entry.bundle.cjs', import.meta.url));
+    if (existsSync(bundle)) return fileURLToPath(new URL('../web/bundle-loader.js', import.meta.url));
   }
   return fileURLToPath(new URL(`../web/entry${extname(here)}`, import.meta.url));
 }
@@ -83,6 +83,8 @@ export class SubprocessManager {
   private exitListeners: ((info: ExitInfo) => void)[] = [];
   private messageListeners: ((msg: FromWeb) => void)[] = [];
   address: { host: string; port: number } | undefined;
+  /** From its `ready`: whether it started from the bundle's V8 code cache (built package only). */
+  codeCache: CodeCacheState | undefined;
 
   constructor(private readonly options: SubprocessOptions) {}
 
@@ -194,6 +196,7 @@ export class SubprocessManager {
       const onMessage = (msg: FromWeb): void => {
         if (msg.type === 'ready') {
           cleanup();
+          this.codeCache = msg.codeCache;
           resolve({ host: msg.host, port: msg.port });
         } else if (msg.type === 'fatal') {
           cleanup();

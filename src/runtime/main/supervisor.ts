@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { CallbackError, ListenError, StateError } from '../../errors/index.js';
 import type { Engine } from '../../engine/engine.js';
 import type { WebSpec } from '../../contract/web-spec.js';
-import type { BackboneInit } from '../../contract/control.js';
+import type { BackboneInit, CodeCacheState } from '../../contract/control.js';
 import { decideRestart } from './backoff.js';
 import { FallbackResponder } from './fallback.js';
 import { formatSeconds } from './format.js';
@@ -35,7 +35,7 @@ export interface SupervisorOptions {
 
 export type SupervisorEvents = {
   /** A web process is listening (at start, after a restart, or as a recycle's replacement). */
-  started: [{ slot: number; pid: number | undefined; ms: number }];
+  started: [{ slot: number; pid: number | undefined; ms: number; codeCache?: CodeCacheState }];
   /** A web process crashed and will be started again after `delay` seconds. */
   restart: [{ slot: number; pid: number | undefined; attempt: number; delay: number; exit: ExitInfo }];
   /** A web process reached `limitMaxRequests`: a replacement starts, then it drains. */
@@ -180,7 +180,7 @@ export class WebSupervisor extends EventEmitter<SupervisorEvents> {
       manager.process?.kill('SIGKILL');
       throw new StateError(`web process ${slot} bound port ${port} instead of ${this.address.port}`);
     }
-    this.emit('started', { slot, pid: manager.pid, ms: performance.now() - worker.startedAt });
+    this.emit('started', { slot, pid: manager.pid, ms: performance.now() - worker.startedAt, ...(manager.codeCache ? { codeCache: manager.codeCache } : {}) });
     return worker;
   }
 

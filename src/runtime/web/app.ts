@@ -14,6 +14,7 @@ import { installErrorHandling } from './adapters/errors.js';
 import { installTextParser } from './adapters/content-types.js';
 import { createValidation } from './adapters/validation.js';
 import { installAccessLog } from './adapters/access-log.js';
+import { lazyRequestLogger } from './adapters/request-logger.js';
 import { enableForceClose, http2Options } from './adapters/http2.js';
 import { closeIdleAfterRead } from './adapters/keep-alive.js';
 import { registerEndpoints } from './adapters/registry.js';
@@ -63,6 +64,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: { level: pinoLevel(uv.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) },
     // Fastify's own request lines are off; the access log below keeps uvicorn's meaning.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     keepAliveTimeout: Math.max(1, Math.round(uv.timeoutKeepAlive * 1000)),
     // Node's defaults would end a slow upload at 300 s; the deadline is the engine's, not the socket's.
     requestTimeout: 0,

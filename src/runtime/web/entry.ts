@@ -21,6 +21,7 @@ import { DEFAULT_STOP_TIMEOUT_S } from '../../process/signals.js';
 import { RemoteBuckets } from './remote-buckets.js';
 import type { ScrapeClient } from './scrape-client.js';
 import { importUrl } from '../../process/import-url.js';
+import { codeCache } from './code-cache.js';
 
 /** The web side of the Redis backbone, loaded only when the app runs on it. */
 async function backboneLink(init: BackboneInit, codec: string, replyTo: string): Promise<RedisWebLink> {
@@ -120,7 +121,10 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
   };
   if (socket) socket.once('close', engineGone);
   else link.onClose(engineGone);
-  send({ type: 'ready', host: spec.api.host, port: typeof addr === 'object' && addr ? addr.port : spec.api.port });
+  const cache = codeCache();
+  send({ type: 'ready', host: spec.api.host, port: typeof addr === 'object' && addr ? addr.port : spec.api.port, ...(cache ? { codeCache: cache.state } : {}) });
+  // After `ready`, off the start's path; now the cache also holds what building the app compiled.
+  if (cache) setImmediate(() => cache.save());
 }
 
 process.on('message', (msg: ToWeb) => {

@@ -18,7 +18,6 @@
  * client stops the engine's generator after `window` chunks instead of growing memory.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import websocketPlugin from '@fastify/websocket';
 import type { RawData, WebSocket } from 'ws';
 import type { IPCChannel } from '../../../channel/channel.js';
 import { CODES, errorBody, wireErrorOf, type ErrorCode } from '../../../errors/index.js';
@@ -57,9 +56,13 @@ interface Entry {
 
 type Frame = Record<string, unknown>;
 
-/** Registers @fastify/websocket once, before any socket route (mercurius reuses it). */
+/**
+ * Registers @fastify/websocket once, before any socket route (mercurius reuses it). Loaded
+ * here, not at start-up: ws and zlib are a web process's start-up cost only when it has sockets.
+ */
 export async function installWebSocket(app: FastifyInstance, maxPayload = MAX_FRAME_BYTES): Promise<void> {
   if (app.hasDecorator('websocketServer')) return;
+  const { default: websocketPlugin } = await import('@fastify/websocket');
   await app.register(websocketPlugin, { options: { maxPayload }, preClose: closeSockets, errorHandler: onSocketError });
 }
 
