@@ -58,11 +58,5 @@ export async function closeConnections(...conns: Redis[]): Promise<void> {
   );
 }
 
-/** The stream id just after `id`: XTRIM MINID with it removes `id` and everything before. */
-export function nextStreamId(id: string): string {
-  const dash = id.indexOf('-');
-  return `${id.slice(0, dash)}-${BigInt(id.slice(dash + 1)) + 1n}`;
-}
-
 /** XREAD / XREADGROUP replies (buffers): [[key, [[id, fields[]], ...]], ...]. */
 export type StreamReply = [Buffer, [Buffer, Buffer[]][]][] | null;

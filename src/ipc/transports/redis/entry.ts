@@ -109,10 +109,10 @@ export class BundleCodec {
 
   /** The envelopes of a message, or why it was refused. Never throws. */
   open(message: Buffer): Envelope[] | RefusalReason {
-    const fields = unpackMessage(message);
-    const f = fields[1];
-    if (!f) return this.refuse('malformed');
-    const verdict = this.verifier.verify({ kind: BUNDLE, id: '', ts: Number(fields[3]!.toString()), nonce: fields[5]!.toString(), sig: fields[7]!.toString() }, f);
+    const x = unpackMessage(message);
+    if (!x) return this.refuse('malformed');
+    const f = x.f;
+    const verdict = this.verifier.verify({ kind: BUNDLE, id: '', ts: x.t, nonce: x.n, sig: x.s }, f);
     if (!verdict.ok) return verdict.reason;
     const out: Envelope[] = [];
     try {
@@ -142,11 +142,6 @@ export class BundleCodec {
   }
 }
 
-/** Redis XADD arguments of an entry. */
-export function entryArgs(x: SignedEntry): (string | Buffer | number)[] {
-  return ['f', x.f, 't', x.t, 'n', x.n, 's', x.s];
-}
-
 /** One pub/sub message: u32 length-prefixed f, then `t n s` as text. */
 export function packMessage(x: SignedEntry): Buffer {
   const tail = Buffer.from(`${x.t} ${x.n} ${x.s}`);
@@ -157,12 +152,12 @@ export function packMessage(x: SignedEntry): Buffer {
   return out;
 }
 
-/** The stream-entry fields of a packed message; empty for bytes that are not one. */
-export function unpackMessage(b: Buffer): Buffer[] {
-  if (b.length < 4) return [];
+/** The parts of a packed message; undefined for bytes that are not one. */
+export function unpackMessage(b: Buffer): SignedEntry | undefined {
+  if (b.length < 4) return undefined;
   const len = b.readUInt32BE(0);
-  if (4 + len > b.length) return [];
+  if (4 + len > b.length) return undefined;
   const [t, n, s] = b.toString('utf8', 4 + len).split(' ');
-  if (t === undefined || n === undefined || s === undefined) return [];
-  return [Buffer.from('f'), b.subarray(4, 4 + len), Buffer.from('t'), Buffer.from(t), Buffer.from('n'), Buffer.from(n), Buffer.from('s'), Buffer.from(s)];
+  if (t === undefined || n === undefined || s === undefined) return undefined;
+  return { f: b.subarray(4, 4 + len), t: Number(t), n, s };
 }

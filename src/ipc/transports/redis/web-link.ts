@@ -200,9 +200,7 @@ export class RedisWebLink extends BackboneLink implements Link {
     const batches = this.batches;
     this.batches = new Map();
     this.batched = 0;
-    const sent: Promise<void>[] = [];
-    for (const [stream, b] of batches) if (b.ids.length > 0) sent.push(this.admit(stream, b));
-    return sent.length === 0 ? undefined : sent.length === 1 ? sent[0] : Promise.all(sent);
+    for (const [stream, b] of batches) if (b.ids.length > 0) void this.admit(stream, b);
   });
 
   private admit(stream: string, { ids, args }: Pending): Promise<void> {
