@@ -34,9 +34,12 @@ const envelope: fc.Arbitrary<Envelope> = fc
 /** What the receiver sees of an envelope: its fields and its decoded payload. */
 function seen(e: Envelope): Record<string, unknown> {
   const out: Record<string, unknown> = { kind: e.kind, id: e.id };
-  for (const k of ['replyTo', 'port', 'route', 'deadline', 'traceparent', 'stream', 'window', 'wantJson'] as const) {
+  for (const k of ['replyTo', 'port', 'route', 'deadline', 'traceparent', 'window'] as const) {
     if (e[k] !== undefined) out[k] = e[k];
   }
+  // The flags travel as bits: set, or absent.
+  if (e.stream) out.stream = true;
+  if (e.wantJson) out.wantJson = true;
   out.payload = e.payload;
   return out;
 }

@@ -1,4 +1,4 @@
-import type { Envelope, EnvelopeKind, WireBody } from '../contract/envelope.js';
+import type { Envelope, EnvelopeKind, Port, WireBody } from '../contract/envelope.js';
 import { EncodeError } from '../errors/index.js';
 import type { Codec } from './codecs/index.js';
 import { HEADER_BYTES } from './framing.js';
@@ -6,105 +6,260 @@ import { HEADER_BYTES } from './framing.js';
 /**
  * The bytes of one envelope on a stream transport, after the 4-byte length prefix:
  *
- *   u8 kind | u8 flags | u16 id length | id (utf8)
- *   [flags & META]    u32 meta length | meta: the other envelope fields, as JSON
+ *   u8 kind | u8 flags | u16 fields | u16 id length | id (utf8)
+ *   then each field present in `fields`, in FIELDS order:
+ *     a string: u16 length | utf8;  a number: f64;  port: u8;  stream, wantJson: the bit alone
  *   [flags & PAYLOAD] the payload: the codec's bytes, or JSON text when flags & JSON
  *
- * The envelope's fields are the framework's own (strings and numbers), so they always
- * travel as a small JSON object and the codec sees only the user's value. A reply whose
- * payload is JSON text reaches the web process as bytes it can write into an HTTP body
- * or an SSE event unparsed: the engine encodes a reply once, and nobody decodes it again
- * unless a route module asks for the value.
+ * The envelope's fields are the framework's own, so they travel as a fixed binary header
+ * and the codec sees only the user's value: a JSON object for them cost a stringify on one
+ * side and a parse on the other, about a third of a web process's IPC work per request. A
+ * reply whose payload is JSON text reaches the web process as bytes it can write into an
+ * HTTP body or an SSE event unparsed: the engine encodes a reply once, and nobody decodes
+ * it again unless a route module asks for the value.
  */
 export const FRAME_KINDS: readonly EnvelopeKind[] = ['request', 'response', 'error', 'chunk', 'end', 'cancel', 'credit', 'control'];
 const KINDS = FRAME_KINDS;
-const KIND_CODE = new Map(KINDS.map((k, i) => [k, i]));
+const KIND_CODE: Readonly<Record<string, number>> = Object.fromEntries(KINDS.map((k, i) => [k, i]));
+const PORTS: readonly Port[] = ['request', 'response', 'stream', 'kv_stream'];
+const PORT_CODE: Readonly<Record<string, number>> = Object.fromEntries(PORTS.map((p, i) => [p, i]));
 
-const META = 1;
 const PAYLOAD = 2;
 const JSON_TEXT = 4;
 
-/** Envelope fields that travel in the meta object (everything but kind, id and the payload). */
-type MetaKey = 'replyTo' | 'port' | 'route' | 'deadline' | 'traceparent' | 'stream' | 'window' | 'wantJson' | 'ts' | 'nonce' | 'sig';
-const META_KEYS: readonly MetaKey[] = ['replyTo', 'port', 'route', 'deadline', 'traceparent', 'stream', 'window', 'wantJson', 'ts', 'nonce', 'sig'];
+const REPLY_TO = 1;
+const PORT = 2;
+const ROUTE = 4;
+const DEADLINE = 8;
+const TRACEPARENT = 16;
+const STREAM = 32;
+const WINDOW = 64;
+const WANT_JSON = 128;
+const TS = 256;
+const NONCE = 512;
+const SIG = 1024;
+const KNOWN_FIELDS = 2047;
+
+const MAX_STRING = 0xffff;
+/** Frames are written into slabs of this size; a frame larger than a quarter of one gets its own buffer. */
+const SLAB_BYTES = 64 * 1024;
+
+type Utf8Buffer = Buffer & { utf8Write(s: string, offset: number, max?: number): number; utf8Slice(start: number, end: number): string };
+
+/**
+ * Writes frames back to back into a slab, so a turn's frames are one contiguous view to
+ * write with no concatenation, and a frame costs no allocation of its own. Bytes handed out
+ * by `take` are never written again (the next frames go after them, or into a new slab).
+ */
+export class FrameWriter {
+  private slab = Buffer.allocUnsafe(SLAB_BYTES) as Utf8Buffer;
+  /** Where the frames not yet taken begin. */
+  private start = 0;
+  private at = 0;
+  /** Frames written since the last take that no longer lie in the current slab. */
+  private spilled: Buffer[] = [];
+  private spilledBytes = 0;
+
+  /** Bytes written and not yet taken. */
+  get pending(): number {
+    return this.spilledBytes + this.at - this.start;
+  }
+
+  /** Appends one whole frame, length prefix included. Throws `EncodeError` with nothing written. */
+  append(e: Envelope, codec: Codec): void {
+    const kind = KIND_CODE[e.kind];
+    if (kind === undefined) throw new EncodeError(codec.name, e.kind, new Error(`unknown envelope kind ${JSON.stringify(e.kind)}`));
+    let payload: Buffer | string | undefined;
+    let flags = 0;
+    if (e instanceof ReceivedEnvelope && e.passThrough(codec)) {
+      // Relayed as it came (a process group's request or reply): the bytes are not decoded and re-encoded.
+      payload = e.body!.bytes;
+      flags = PAYLOAD | (e.body!.json ? JSON_TEXT : 0);
+    } else if (e.payload !== undefined) {
+      const asJson = e.json === true || codec.json;
+      try {
+        payload = asJson ? (JSON.stringify(e.payload) as string | undefined) : codec.encode(e.payload);
+      } catch (err) {
+        throw new EncodeError(asJson ? 'json' : codec.name, e.kind, err);
+      }
+      if (payload !== undefined) flags = PAYLOAD | (asJson ? JSON_TEXT : 0);
+    }
+    let fields = 0;
+    // The most a frame can take: 3 bytes per UTF-16 unit of every string, 8 per number.
+    let most = HEADER_BYTES + 6 + 3 * e.id.length;
+    if (e.replyTo !== undefined) (fields |= REPLY_TO), (most += 2 + 3 * e.replyTo.length);
+    if (e.port !== undefined) {
+      if (PORT_CODE[e.port] === undefined) throw new EncodeError(codec.name, e.kind, new Error(`unknown port ${JSON.stringify(e.port)}`));
+      (fields |= PORT), (most += 1);
+    }
+    if (e.route !== undefined) (fields |= ROUTE), (most += 2 + 3 * e.route.length);
+    if (e.deadline !== undefined) (fields |= DEADLINE), (most += 8);
+    if (e.traceparent !== undefined) (fields |= TRACEPARENT), (most += 2 + 3 * e.traceparent.length);
+    if (e.stream) fields |= STREAM;
+    if (e.window !== undefined) (fields |= WINDOW), (most += 8);
+    if (e.wantJson) fields |= WANT_JSON;
+    if (e.ts !== undefined) (fields |= TS), (most += 8);
+    if (e.nonce !== undefined) (fields |= NONCE), (most += 2 + 3 * e.nonce.length);
+    if (e.sig !== undefined) (fields |= SIG), (most += 2 + 3 * e.sig.length);
+    if (payload !== undefined) most += typeof payload === 'string' ? 3 * payload.length : payload.length;
+
+    const own = most > SLAB_BYTES >> 2;
+    if (!own && this.at + most > this.slab.length) this.newSlab();
+    const buf = own ? (Buffer.allocUnsafe(most) as Utf8Buffer) : this.slab;
+    const begin = own ? 0 : this.at;
+    let at = begin + HEADER_BYTES;
+    buf[at] = kind;
+    buf[at + 1] = flags;
+    buf.writeUInt16BE(fields, at + 2);
+    at = putString(buf, at + 4, e.id, codec, e.kind, 'id');
+    if (fields & REPLY_TO) at = putString(buf, at, e.replyTo!, codec, e.kind, 'replyTo');
+    if (fields & PORT) buf[at++] = PORT_CODE[e.port!]!;
+    if (fields & ROUTE) at = putString(buf, at, e.route!, codec, e.kind, 'route');
+    if (fields & DEADLINE) at = buf.writeDoubleBE(e.deadline!, at);
+    if (fields & TRACEPARENT) at = putString(buf, at, e.traceparent!, codec, e.kind, 'traceparent');
+    if (fields & WINDOW) at = buf.writeDoubleBE(e.window!, at);
+    if (fields & TS) at = buf.writeDoubleBE(e.ts!, at);
+    if (fields & NONCE) at = putString(buf, at, e.nonce!, codec, e.kind, 'nonce');
+    if (fields & SIG) at = putString(buf, at, e.sig!, codec, e.kind, 'sig');
+    if (typeof payload === 'string') at += buf.utf8Write(payload, at);
+    else if (payload !== undefined) at += payload.copy(buf, at);
+    buf.writeUInt32BE(at - begin - HEADER_BYTES, begin);
+    if (own) {
+      this.spill();
+      this.spilled.push(buf.subarray(0, at));
+      this.spilledBytes += at;
+    } else {
+      this.at = at;
+    }
+  }
+
+  /** Appends bytes that are already a whole frame (a sealed one). */
+  appendBytes(frame: Buffer): void {
+    if (frame.length > SLAB_BYTES >> 2) {
+      this.spill();
+      this.spilled.push(frame);
+      this.spilledBytes += frame.length;
+      return;
+    }
+    if (this.at + frame.length > this.slab.length) this.newSlab();
+    this.at += frame.copy(this.slab, this.at);
+  }
+
+  /** The frames appended since the last take, in order, as one buffer (empty when there are none). */
+  take(): Buffer {
+    if (this.spilled.length === 0) {
+      const out = this.slab.subarray(this.start, this.at);
+      this.start = this.at;
+      return out;
+    }
+    this.spill();
+    const out = this.spilled.length === 1 ? this.spilled[0]! : Buffer.concat(this.spilled, this.spilledBytes);
+    this.spilled = [];
+    this.spilledBytes = 0;
+    return out;
+  }
+
+  /** Moves the frames not yet taken out of the current slab, in order. */
+  private spill(): void {
+    if (this.at === this.start) return;
+    this.spilled.push(this.slab.subarray(this.start, this.at));
+    this.spilledBytes += this.at - this.start;
+    this.start = this.at;
+  }
+
+  private newSlab(): void {
+    this.spill();
+    this.slab = Buffer.allocUnsafe(SLAB_BYTES) as Utf8Buffer;
+    this.start = this.at = 0;
+  }
+}
+
+/** u16 length, then the string's UTF-8 bytes; the room was reserved by the caller. */
+function putString(buf: Utf8Buffer, at: number, s: string, codec: Codec, kind: string, field: string): number {
+  const n = buf.utf8Write(s, at + 2);
+  if (n > MAX_STRING) throw new EncodeError(codec.name, kind, new Error(`${field} of ${n} bytes exceeds ${MAX_STRING}`));
+  buf.writeUInt16BE(n, at);
+  return at + 2 + n;
+}
+
+const shared = new FrameWriter();
 
 /** Encodes one envelope as a whole frame, length prefix included. Throws `EncodeError` for a payload the codec refuses. */
 export function encodeFrame(e: Envelope, codec: Codec): Buffer {
-  const kind = KIND_CODE.get(e.kind);
-  if (kind === undefined) throw new EncodeError(codec.name, e.kind, new Error(`unknown envelope kind ${JSON.stringify(e.kind)}`));
-  let payload: Buffer | string | undefined;
-  let flags = 0;
-  if (e instanceof ReceivedEnvelope && e.passThrough(codec)) {
-    // Relayed as it came (a process group's request or reply): the bytes are not decoded and re-encoded.
-    payload = e.body!.bytes;
-    flags |= PAYLOAD | (e.body!.json ? JSON_TEXT : 0);
-  } else if (e.payload !== undefined) {
-    const asJson = e.json === true || codec.json;
-    try {
-      payload = asJson ? (JSON.stringify(e.payload) as string | undefined) : codec.encode(e.payload);
-    } catch (err) {
-      throw new EncodeError(asJson ? 'json' : codec.name, e.kind, err);
-    }
-    if (payload !== undefined) flags |= PAYLOAD | (asJson ? JSON_TEXT : 0);
-  }
-  const meta = metaOf(e);
-  if (meta !== undefined) flags |= META;
-  const idBytes = Buffer.byteLength(e.id);
-  if (idBytes > 0xffff) throw new EncodeError(codec.name, e.kind, new Error(`id of ${idBytes} bytes exceeds 65535`));
-  const metaBytes = meta === undefined ? 0 : Buffer.byteLength(meta);
-  const payloadBytes = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  const length = 4 + idBytes + (meta === undefined ? 0 : 4 + metaBytes) + payloadBytes;
-  // One buffer per frame, written in place: small frames come from Node's shared pool.
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
-  frame.writeUInt32BE(length, 0);
-  frame[4] = kind;
-  frame[5] = flags;
-  frame.writeUInt16BE(idBytes, 6);
-  let at = 8 + frame.write(e.id, 8);
-  if (meta !== undefined) {
-    frame.writeUInt32BE(metaBytes, at);
-    at += 4;
-    at += frame.write(meta, at);
-  }
-  if (typeof payload === 'string') frame.write(payload, at);
-  else if (payload !== undefined) payload.copy(frame, at);
-  return frame;
+  shared.append(e, codec);
+  return shared.take();
 }
 
-function metaOf(e: Envelope): string | undefined {
-  let meta: Partial<Record<MetaKey, unknown>> | undefined;
-  for (const key of META_KEYS) {
-    const v = e[key];
-    if (v !== undefined) (meta ??= {})[key] = v;
-  }
-  return meta === undefined ? undefined : JSON.stringify(meta);
+/** A frame's kind code and id, read without decoding the rest (a seal's check); undefined when the header runs past the end. */
+export function frameKindAndId(frame: Buffer): { kind: number; id: string } | undefined {
+  if (frame.length < 6) return undefined;
+  const idEnd = 6 + frame.readUInt16BE(4);
+  if (idEnd > frame.length) return undefined;
+  return { kind: frame[0]!, id: (frame as Utf8Buffer).utf8Slice(6, idEnd) };
 }
 
 /** Decodes one frame (without its length prefix). Throws on bytes that are not a frame: the stream is then out of sync. */
 export function decodeFrame(frame: Buffer, codec: Codec): Envelope {
-  if (frame.length < 4) throw new Error(`frame of ${frame.length} bytes is shorter than its header`);
+  const end = frame.length;
+  if (end < 6) throw new Error(`frame of ${end} bytes is shorter than its header`);
   const kind = KINDS[frame[0]!];
   if (kind === undefined) throw new Error(`unknown envelope kind code ${frame[0]}`);
   const flags = frame[1]!;
-  const idEnd = 4 + frame.readUInt16BE(2);
-  if (idEnd > frame.length) throw new Error('frame id runs past the end of the frame');
-  const e = new ReceivedEnvelope(kind, frame.toString('utf8', 4, idEnd), codec);
-  let at = idEnd;
-  if (flags & META) {
-    if (at + 4 > frame.length) throw new Error('frame meta length runs past the end of the frame');
-    const end = at + 4 + frame.readUInt32BE(at);
-    if (end > frame.length) throw new Error('frame meta runs past the end of the frame');
-    const meta: unknown = JSON.parse(frame.toString('utf8', at + 4, end));
-    if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new Error('frame meta is not an object');
-    for (const key of META_KEYS) {
-      const v = (meta as Record<string, unknown>)[key];
-      if (v !== undefined) (e as unknown as Record<string, unknown>)[key] = v;
-    }
-    at = end;
+  const fields = frame.readUInt16BE(2);
+  if (fields & ~KNOWN_FIELDS) throw new Error(`unknown frame fields ${fields.toString(2)}`);
+  const r = new Reader(frame as Utf8Buffer, 4);
+  const e = new ReceivedEnvelope(kind, r.string(), codec);
+  if (fields & REPLY_TO) e.replyTo = r.string();
+  if (fields & PORT) {
+    const port = PORTS[r.byte()];
+    if (port === undefined) throw new Error('unknown port code in frame');
+    e.port = port;
   }
-  if (flags & PAYLOAD) e.body = { bytes: frame.subarray(at), json: (flags & JSON_TEXT) !== 0 };
-  else if (at !== frame.length) throw new Error('frame has bytes after its header but no payload flag');
+  if (fields & ROUTE) e.route = r.string();
+  if (fields & DEADLINE) e.deadline = r.number();
+  if (fields & TRACEPARENT) e.traceparent = r.string();
+  if (fields & STREAM) e.stream = true;
+  if (fields & WINDOW) e.window = r.number();
+  if (fields & WANT_JSON) e.wantJson = true;
+  if (fields & TS) e.ts = r.number();
+  if (fields & NONCE) e.nonce = r.string();
+  if (fields & SIG) e.sig = r.string();
+  if (flags & PAYLOAD) e.body = { bytes: frame.subarray(r.at), json: (flags & JSON_TEXT) !== 0 };
+  else if (r.at !== end) throw new Error('frame has bytes after its header but no payload flag');
   return e;
+}
+
+/** Reads a frame's header fields, refusing any that runs past the frame's end. */
+class Reader {
+  constructor(
+    private readonly buf: Utf8Buffer,
+    public at: number,
+  ) {}
+
+  private need(n: number): void {
+    if (this.at + n > this.buf.length) throw new Error('frame field runs past the end of the frame');
+  }
+
+  string(): string {
+    this.need(2);
+    const n = this.buf.readUInt16BE(this.at);
+    this.need(2 + n);
+    const s = this.buf.utf8Slice(this.at + 2, this.at + 2 + n);
+    this.at += 2 + n;
+    return s;
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.buf[this.at++]!;
+  }
+
+  number(): number {
+    this.need(8);
+    const v = this.buf.readDoubleBE(this.at);
+    this.at += 8;
+    return v;
+  }
 }
 
 /**
@@ -120,7 +275,18 @@ export function withId(e: Envelope, id: string): Envelope {
  * web process takes `body.bytes` and never pays for the value.
  */
 class ReceivedEnvelope implements Envelope {
-  // The meta fields (route, deadline, ...) are set by decodeFrame when present.
+  // The header's optional fields (route, deadline, ...) are set by decodeFrame when present.
+  replyTo?: string;
+  port?: Port;
+  route?: string;
+  deadline?: number;
+  traceparent?: string;
+  stream?: boolean;
+  window?: number;
+  wantJson?: boolean;
+  ts?: number;
+  nonce?: string;
+  sig?: string;
   body?: WireBody;
   private decoded = false;
   private value: unknown;
@@ -151,7 +317,7 @@ class ReceivedEnvelope implements Envelope {
     if (!this.decoded) {
       this.decoded = true;
       const body = this.body;
-      if (body) this.value = body.json ? JSON.parse(body.bytes.toString('utf8')) : this.codec.decode(body.bytes);
+      if (body) this.value = body.json ? JSON.parse((body.bytes as Utf8Buffer).utf8Slice(0, body.bytes.length)) : this.codec.decode(body.bytes);
     }
     return this.value;
   }

@@ -17,6 +17,20 @@ export class FrameDecoder {
 
   /** Feeds bytes; calls `onFrame` for each whole frame. Throws on a frame over the limit. */
   push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+    if (this.buffered === 0 && this.need < 0) {
+      // Nothing held back: the whole frames of this chunk are cut straight out of it, one view each.
+      let at = 0;
+      while (chunk.length - at >= HEADER_BYTES) {
+        const need = chunk.readUInt32BE(at);
+        if (need > this.maxFrameBytes) throw new OversizeFrameError(`frame of ${need} bytes exceeds the limit of ${this.maxFrameBytes}`);
+        if (chunk.length - at - HEADER_BYTES < need) break;
+        at += HEADER_BYTES;
+        onFrame(chunk.subarray(at, at + need));
+        at += need;
+      }
+      if (at === chunk.length) return;
+      if (at > 0) chunk = chunk.subarray(at);
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     for (;;) {

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Envelope } from '../../contract/envelope.js';
 import type { Codec } from '../codecs/index.js';
-import { decodeFrame, encodeFrame } from '../frame.js';
+import { FrameWriter, decodeFrame, encodeFrame } from '../frame.js';
 import { FrameDecoder } from '../framing.js';
 import type { Link } from './link.js';
 import type { FrameGuard } from './sealed.js';
@@ -15,6 +15,7 @@ import type { FrameGuard } from './sealed.js';
  */
 const FLUSH_FRAMES = 16;
 const FLUSH_BYTES = 64 * 1024;
+const EAGER = process.env.APPINFRA_PIPE_EAGER === '1';
 
 export interface PipeLinkOptions {
   codec: Codec;
@@ -37,8 +38,9 @@ export class PipeLink implements Link {
   private readonly guard: FrameGuard | undefined;
   private handler: ((e: Envelope) => void) | undefined;
   private readonly closeHandlers: ((reason: string) => void)[] = [];
-  private outbox: Buffer[] = [];
-  private outboxBytes = 0;
+  /** The turn's frames, written back to back: one write, no concatenation. */
+  private readonly outbox = new FrameWriter();
+  private outboxFrames = 0;
   private flushScheduled = false;
   private open = true;
   private draining = false;
@@ -67,28 +69,29 @@ export class PipeLink implements Link {
   send(envelope: Envelope): void {
     if (!this.open) return;
     // Encoded before it is queued: a value the codec refuses throws here and leaves the outbox as it was.
-    let frame = encodeFrame(envelope, this.codec);
-    if (this.guard) frame = this.guard.seal(frame, envelope.kind, envelope.id);
-    this.outbox.push(frame);
-    this.outboxBytes += frame.length;
-    if (this.outbox.length >= FLUSH_FRAMES || this.outboxBytes >= FLUSH_BYTES) {
-      this.flush();
-      return;
-    }
+    if (this.guard) this.outbox.appendBytes(this.guard.seal(encodeFrame(envelope, this.codec), envelope.kind, envelope.id));
+    else this.outbox.append(envelope, this.codec);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
+      if (EAGER) {
+        this.write();
+        return;
+      }
     }
+    if (++this.outboxFrames >= FLUSH_FRAMES || this.outbox.pending >= FLUSH_BYTES) this.write();
   }
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    if (!this.open || this.outbox.length === 0) return;
-    const data = this.outbox.length === 1 ? this.outbox[0]! : Buffer.concat(this.outbox, this.outboxBytes);
-    this.outbox = [];
-    this.outboxBytes = 0;
-    if (!this.socket.write(data)) this.draining = true;
+    if (this.open) this.write();
   };
+
+  private write(): void {
+    if (this.outbox.pending === 0) return;
+    this.outboxFrames = 0;
+    if (!this.socket.write(this.outbox.take())) this.draining = true;
+  }
 
   private readonly onData = (chunk: Buffer): void => {
     const frames: Envelope[] = [];
@@ -153,7 +156,7 @@ export class PipeLink implements Link {
   private shutdown(reason: string): void {
     if (!this.open) return;
     this.open = false;
-    this.outbox = [];
+    this.outbox.take();
     this.socket.off('data', this.onData);
     this.socket.off('drain', this.onDrain);
     this.socket.off('close', this.onSocketClose);

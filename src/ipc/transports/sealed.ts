@@ -1,4 +1,4 @@
-import { FRAME_KINDS } from '../frame.js';
+import { FRAME_KINDS, frameKindAndId } from '../frame.js';
 import { HEADER_BYTES, OversizeFrameError } from '../framing.js';
 import { Signer, Verifier, type RefusalReason } from '../signing.js';
 
@@ -73,13 +73,12 @@ export class SignedFrameGuard implements FrameGuard {
     const innerAt = nonceEnd + 8 + SIG_CHARS;
     if (sealed.length < innerAt + 4) return this.refuse('malformed', `sealed frame of ${sealed.length} bytes is shorter than its header`);
     const inner = sealed.subarray(innerAt);
-    const idEnd = 4 + inner.readUInt16BE(2);
-    if (idEnd > inner.length) return this.refuse('malformed', 'frame id runs past the end of the frame');
-    const kindCode = inner[0]!;
+    const head = frameKindAndId(inner);
+    if (!head) return this.refuse('malformed', 'frame id runs past the end of the frame');
     const r = this.options.verifier.verify(
       {
-        kind: FRAME_KINDS[kindCode] ?? `#${kindCode}`,
-        id: inner.toString('utf8', 4, idEnd),
+        kind: FRAME_KINDS[head.kind] ?? `#${head.kind}`,
+        id: head.id,
         nonce: sealed.toString('latin1', 1, nonceEnd),
         ts: sealed.readDoubleBE(nonceEnd),
         sig: sealed.toString('latin1', nonceEnd + 8, innerAt),

@@ -6,7 +6,7 @@ import type { ForwardRoute } from '../../../contract/web-spec.js';
 import { type AppinfraError, ClientGoneError, EngineError } from '../../../errors/index.js';
 import { cancelWhenGone, forget } from './client-gone.js';
 import { engineRequest, traceparentOf } from './ingress.js';
-import { errorEvent, jsonEvent, openSse, writeCorked } from './sse.js';
+import { errorEvent, openSse, writeCorked } from './sse.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -81,13 +81,18 @@ class JsonReplyWaiter extends Waiter {
 }
 
 /**
- * An SSE route's request: each chunk is written as an event as it arrives, and credit is
- * returned to the engine as the client's socket takes them (held back while the socket
- * asks to wait for `drain`), so a slow client slows the engine. The first reply commits
- * the status, so admission (503) and early engine errors keep their own.
+ * An SSE route's request: the chunks that arrive in one tick go out as one write of their
+ * events, and credit is returned to the engine as the client's socket takes them (held
+ * back while the socket asks to wait for `drain`), so a slow client slows the engine. The
+ * first reply commits the status, so admission (503) and early engine errors keep their
+ * own. One write per tick rather than per event: Node's chunked encoding and stream
+ * bookkeeping cost more per `write` than the bytes do.
  */
 class SseReplyWaiter extends Waiter {
   private res: ServerResponse | undefined;
+  /** This tick's events, written together when the tick ends (`flushEvents`). */
+  private events: Buffer[] | undefined;
+  private eventCount = 0;
   private consumed = 0;
   private blocked = false;
 
@@ -106,15 +111,16 @@ class SseReplyWaiter extends Waiter {
   }
 
   receive(e: Envelope): void {
-    const res = (this.res ??= openSse(this.reply, this.status));
+    this.res ??= openSse(this.reply, this.status);
     if (e.kind === 'chunk') {
-      if (this.write(res, e)) this.taken();
+      this.queue(e);
       return;
     }
     // `end` (or a handler's return value): its payload, if any, is the last event.
     forget(this.req, this);
-    if (e.body !== undefined || e.payload !== undefined) this.write(res, e);
-    res.end();
+    if (e.body !== undefined || e.payload !== undefined) this.queue(e);
+    this.flush();
+    this.res.end();
   }
 
   failed(err: AppinfraError): void {
@@ -124,16 +130,17 @@ class SseReplyWaiter extends Waiter {
       this.reply.send(err);
       return;
     }
+    this.flush();
     if (!(err instanceof ClientGoneError) && !res.destroyed) writeCorked(res, errorEvent(err));
     res.end();
   }
 
-  /** Writes one chunk's event; false when it could not be written as JSON (the stream then ends with an error event). */
-  private write(res: ServerResponse, e: Envelope): boolean {
+  /** Adds one chunk's event to this tick's write; a chunk JSON cannot carry fails the stream instead. */
+  private queue(e: Envelope): void {
     const bytes = jsonBytesOf(e);
-    let event: Buffer | string;
+    let pieces: Buffer[];
     if (bytes) {
-      event = jsonEvent(bytes);
+      pieces = [DATA, bytes, EVENT_END];
     } else {
       const p = payloadOf(e);
       let text: string | undefined;
@@ -144,20 +151,35 @@ class SseReplyWaiter extends Waiter {
         // Direct mode hands values over as they are: one that JSON cannot carry (a BigInt)
         // ends this stream with the same generic error the engine sends in subprocess mode.
         this.channel.fail(this, new EngineError(500, 'Internal Server Error', 'INTERNAL_ERROR'));
-        return false;
+        return;
       }
-      event = `data: ${text ?? 'null'}\n\n`;
+      pieces = [Buffer.from(`data: ${text ?? 'null'}\n\n`)];
     }
-    if (!writeCorked(res, event) && !this.blocked) {
+    if (this.events === undefined) {
+      this.events = pieces;
+      process.nextTick(flushEvents, this);
+    } else {
+      for (const b of pieces) this.events.push(b);
+    }
+    this.eventCount++;
+  }
+
+  /** Writes the queued events at once, then returns their credit unless the socket asks to wait. */
+  flush(): void {
+    const q = this.events;
+    if (q === undefined) return;
+    const n = this.eventCount;
+    this.events = undefined;
+    this.eventCount = 0;
+    const res = this.res!;
+    if (res.destroyed) return;
+    if (!res.write(q.length === 1 ? q[0]! : Buffer.concat(q)) && !this.blocked) {
       this.blocked = true;
       res.once('drain', this.onDrain);
     }
-    return true;
-  }
-
-  /** Credit in halves of the window: fewer credit messages, no stall. */
-  private taken(): void {
-    if (++this.consumed >= Math.max(1, this.windowSize >> 1) && !this.blocked) this.grant();
+    // Credit in halves of the window: fewer credit messages, no stall.
+    this.consumed += n;
+    if (!this.ended && !this.blocked && this.consumed >= Math.max(1, this.windowSize >> 1)) this.grant();
   }
 
   private grant(): void {
@@ -170,4 +192,11 @@ class SseReplyWaiter extends Waiter {
     this.blocked = false;
     if (!this.ended) this.grant();
   };
+}
+
+const DATA = Buffer.from('data: ');
+const EVENT_END = Buffer.from('\n\n');
+
+function flushEvents(w: SseReplyWaiter): void {
+  w.flush();
 }

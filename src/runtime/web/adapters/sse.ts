@@ -60,14 +60,6 @@ export function openSse(reply: FastifyReply, status: number): ServerResponse {
   return res;
 }
 
-const DATA = Buffer.from('data: ');
-const END = Buffer.from('\n\n');
-
-/** One `data:` event holding JSON text that came off the wire as bytes: framed, never parsed. */
-export function jsonEvent(json: Buffer): Buffer {
-  return Buffer.concat([DATA, json, END], DATA.length + json.length + END.length);
-}
-
 export function errorEvent(err: unknown): string {
   return `event: error\ndata: ${JSON.stringify(clientError(err))}\n\n`;
 }
