@@ -95,6 +95,11 @@ export class IPCChannel {
     link.onClose(() => this.closeAll('link closed'));
   }
 
+  /** True when a request may carry its client's JSON body unparsed (see `RawForward`). */
+  get carriesBytes(): boolean {
+    return this.link?.carriesBytes === true;
+  }
+
   get pendingCount(): number {
     return this.waiters.size;
   }

@@ -48,6 +48,8 @@ export interface WireBody {
   readonly bytes: Buffer;
   /** True when `bytes` is JSON text (the json codec, or a reply with `json`). */
   readonly json: boolean;
+  /** A forward request with its client's body unparsed (`RawForward`): its head's JSON text, then the body's. */
+  readonly forward?: true;
 }
 
 /** JSON text of a received payload when it travelled as such; undefined otherwise (decode `payload`). */

@@ -13,3 +13,21 @@ export interface ForwardRequest<Body = unknown> {
   query: Record<string, unknown>;
   body: Body;
 }
+
+/**
+ * A forward request whose JSON body is still the text the client sent: the web process
+ * did not parse it, and the engine parses and checks it as Fastify would have (one value,
+ * no `__proto__` or `constructor.prototype` keys; otherwise 400). Only for a route without
+ * a body schema, over a transport that carries bytes: the body is parsed once, on the side
+ * with the handler, instead of parsed in the web process and written out again.
+ */
+export class RawForward {
+  constructor(
+    readonly head: Omit<ForwardRequest, 'body'>,
+    readonly body: string,
+  ) {}
+
+  get id(): string {
+    return this.head.id;
+  }
+}

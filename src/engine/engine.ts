@@ -313,6 +313,12 @@ export class Engine {
     try {
       payload = e.payload;
     } catch (err) {
+      if (err instanceof AppinfraError && err.status < 500) {
+        // The client's own body, which the web process passed on unparsed, is not JSON: its 400.
+        this.logger.debug({ id: p.id, route: p.route, code: err.code }, err.message);
+        p.fail(toWireError(err));
+        return;
+      }
       // Bytes that do not decode (a codec mismatch, a damaged frame): this request fails, the link stays.
       this.logger.error({ err, id: p.id, route: p.route, replyTo: p.replyTo }, 'request payload could not be decoded');
       p.fail(toWireError(new DecodeError(err)));

@@ -171,6 +171,17 @@ export class DecodeError extends AppinfraError {
 }
 
 /**
+ * A client's JSON body that is not one JSON value, or that holds a `__proto__` or
+ * `constructor.prototype` key: Fastify's own answer (code and message), whichever process
+ * parsed the body.
+ */
+export class InvalidJsonBodyError extends AppinfraError {
+  constructor() {
+    super('FST_ERR_CTP_INVALID_JSON_BODY', "Body is not valid JSON but content-type is set to 'application/json'", 400);
+  }
+}
+
+/**
  * The server cannot bind its address; `reason` is the system's code (EADDRINUSE, EACCES,
  * ...). The address is carried so a caller with other words for "port" (the CLI's
  * `--port`) can write its own hint.

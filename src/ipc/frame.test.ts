@@ -5,6 +5,8 @@ import type { Envelope, EnvelopeKind } from '../contract/envelope.js';
 import { codecByName } from './codecs/index.js';
 import { decodeFrame, encodeFrame } from './frame.js';
 import { FrameDecoder, HEADER_BYTES } from './framing.js';
+import { RawForward } from '../contract/request.js';
+import { InvalidJsonBodyError } from '../errors/index.js';
 
 const KINDS: EnvelopeKind[] = ['request', 'response', 'error', 'chunk', 'end', 'cancel', 'credit', 'control'];
 
@@ -134,4 +136,23 @@ test('a reply marked json travels as JSON text whatever the codec: the receiver 
   const msgpack = decodeFrame(encodeFrame({ kind: 'response', id: 'r2', payload: { a: 1 } }, codecByName('msgpack')).subarray(HEADER_BYTES), codecByName('msgpack'));
   assert.equal(msgpack.body?.json, false);
   assert.deepEqual(msgpack.payload, { a: 1 });
+});
+
+test('a forward request with its body as the client sent it: the body is parsed on arrival, and only a whole JSON value passes', () => {
+  const head = fc.record({ id: fc.string({ maxLength: 20 }), method: fc.constantFrom('GET', 'POST'), path: fc.string({ maxLength: 30 }), params: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })), query: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })) });
+  for (const name of ['json', 'msgpack', 'v8']) {
+    const codec = codecByName(name);
+    fc.assert(
+      fc.property(head, fc.jsonValue(), fc.string({ maxLength: 20 }), (h, value, junk) => {
+        const text = JSON.stringify(value);
+        const got = decodeFrame(encodeFrame({ kind: 'request', id: h.id, payload: new RawForward(h, text) }, codec).subarray(HEADER_BYTES), codec);
+        assert.deepEqual(got.payload, { ...JSON.parse(JSON.stringify(h)), body: JSON.parse(text) });
+        // Anything after the value (a second value, an attempt to add fields to the request) is refused as a whole.
+        const tail = `,"method":"DELETE"${junk}`;
+        const bad = decodeFrame(encodeFrame({ kind: 'request', id: h.id, payload: new RawForward(h, text + tail) }, codec).subarray(HEADER_BYTES), codec);
+        assert.throws(() => bad.payload, InvalidJsonBodyError);
+      }),
+      { numRuns: 100 },
+    );
+  }
 });

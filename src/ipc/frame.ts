@@ -1,7 +1,11 @@
-import type { Envelope, EnvelopeKind, Port, WireBody } from '../contract/envelope.js';
+import type { Envelope, EnvelopeKind, Port } from '../contract/envelope.js';
 import { EncodeError } from '../errors/index.js';
+import { RawForward } from '../contract/request.js';
 import type { Codec } from './codecs/index.js';
 import { HEADER_BYTES } from './framing.js';
+import { ReceivedEnvelope, type Utf8Buffer } from './received.js';
+
+export { withId } from './received.js';
 
 /**
  * The bytes of one envelope on a stream transport, after the 4-byte length prefix:
@@ -9,7 +13,9 @@ import { HEADER_BYTES } from './framing.js';
  *   u8 kind | u8 flags | u16 fields | u16 id length | id (utf8)
  *   then each field present in `fields`, in FIELDS order:
  *     a string: u16 length | utf8;  a number: f64;  port: u8;  stream, wantJson: the bit alone
- *   [flags & PAYLOAD] the payload: the codec's bytes, or JSON text when flags & JSON
+ *   [flags & PAYLOAD] the payload: the codec's bytes, or JSON text when flags & JSON, or
+ *     when flags & RAW_FORWARD a forward request whose body is its client's text, unparsed:
+ *     u32 length | the request's other fields as JSON text | the body's text
  *
  * The envelope's fields are the framework's own, so they travel as a fixed binary header
  * and the codec sees only the user's value: a JSON object for them cost a stringify on one
@@ -26,6 +32,8 @@ const PORT_CODE: Readonly<Record<string, number>> = Object.fromEntries(PORTS.map
 
 const PAYLOAD = 2;
 const JSON_TEXT = 4;
+/** The payload is a `RawForward`: u32 length | the head's JSON text | the client's body text. */
+const RAW_FORWARD = 8;
 
 const REPLY_TO = 1;
 const PORT = 2;
@@ -43,8 +51,6 @@ const KNOWN_FIELDS = 2047;
 const MAX_STRING = 0xffff;
 /** Frames are written into slabs of this size; a frame larger than a quarter of one gets its own buffer. */
 const SLAB_BYTES = 64 * 1024;
-
-type Utf8Buffer = Buffer & { utf8Write(s: string, offset: number, max?: number): number; utf8Slice(start: number, end: number): string };
 
 /**
  * Writes frames back to back into a slab, so a turn's frames are one contiguous view to
@@ -70,11 +76,20 @@ export class FrameWriter {
     const kind = KIND_CODE[e.kind];
     if (kind === undefined) throw new EncodeError(codec.name, e.kind, new Error(`unknown envelope kind ${JSON.stringify(e.kind)}`));
     let payload: Buffer | string | undefined;
+    let head: string | undefined;
     let flags = 0;
     if (e instanceof ReceivedEnvelope && e.passThrough(codec)) {
       // Relayed as it came (a process group's request or reply): the bytes are not decoded and re-encoded.
       payload = e.body!.bytes;
-      flags = PAYLOAD | (e.body!.json ? JSON_TEXT : 0);
+      flags = PAYLOAD | (e.body!.json ? JSON_TEXT : 0) | (e.body!.forward ? RAW_FORWARD : 0);
+    } else if (e.payload instanceof RawForward) {
+      try {
+        head = JSON.stringify(e.payload.head);
+      } catch (err) {
+        throw new EncodeError('json', e.kind, err);
+      }
+      payload = e.payload.body;
+      flags = PAYLOAD | RAW_FORWARD;
     } else if (e.payload !== undefined) {
       const asJson = e.json === true || codec.json;
       try {
@@ -87,21 +102,47 @@ export class FrameWriter {
     let fields = 0;
     // The most a frame can take: 3 bytes per UTF-16 unit of every string, 8 per number.
     let most = HEADER_BYTES + 6 + 3 * e.id.length;
-    if (e.replyTo !== undefined) (fields |= REPLY_TO), (most += 2 + 3 * e.replyTo.length);
+    if (e.replyTo !== undefined) {
+      fields |= REPLY_TO;
+      most += 2 + 3 * e.replyTo.length;
+    }
     if (e.port !== undefined) {
       if (PORT_CODE[e.port] === undefined) throw new EncodeError(codec.name, e.kind, new Error(`unknown port ${JSON.stringify(e.port)}`));
-      (fields |= PORT), (most += 1);
+      fields |= PORT;
+      most += 1;
     }
-    if (e.route !== undefined) (fields |= ROUTE), (most += 2 + 3 * e.route.length);
-    if (e.deadline !== undefined) (fields |= DEADLINE), (most += 8);
-    if (e.traceparent !== undefined) (fields |= TRACEPARENT), (most += 2 + 3 * e.traceparent.length);
+    if (e.route !== undefined) {
+      fields |= ROUTE;
+      most += 2 + 3 * e.route.length;
+    }
+    if (e.deadline !== undefined) {
+      fields |= DEADLINE;
+      most += 8;
+    }
+    if (e.traceparent !== undefined) {
+      fields |= TRACEPARENT;
+      most += 2 + 3 * e.traceparent.length;
+    }
     if (e.stream) fields |= STREAM;
-    if (e.window !== undefined) (fields |= WINDOW), (most += 8);
+    if (e.window !== undefined) {
+      fields |= WINDOW;
+      most += 8;
+    }
     if (e.wantJson) fields |= WANT_JSON;
-    if (e.ts !== undefined) (fields |= TS), (most += 8);
-    if (e.nonce !== undefined) (fields |= NONCE), (most += 2 + 3 * e.nonce.length);
-    if (e.sig !== undefined) (fields |= SIG), (most += 2 + 3 * e.sig.length);
+    if (e.ts !== undefined) {
+      fields |= TS;
+      most += 8;
+    }
+    if (e.nonce !== undefined) {
+      fields |= NONCE;
+      most += 2 + 3 * e.nonce.length;
+    }
+    if (e.sig !== undefined) {
+      fields |= SIG;
+      most += 2 + 3 * e.sig.length;
+    }
     if (payload !== undefined) most += typeof payload === 'string' ? 3 * payload.length : payload.length;
+    if (head !== undefined) most += 4 + 3 * head.length;
 
     const own = most > SLAB_BYTES >> 2;
     if (!own && this.at + most > this.slab.length) this.newSlab();
@@ -121,6 +162,11 @@ export class FrameWriter {
     if (fields & TS) at = buf.writeDoubleBE(e.ts!, at);
     if (fields & NONCE) at = putString(buf, at, e.nonce!, codec, e.kind, 'nonce');
     if (fields & SIG) at = putString(buf, at, e.sig!, codec, e.kind, 'sig');
+    if (head !== undefined) {
+      const n = buf.utf8Write(head, at + 4);
+      buf.writeUInt32BE(n, at);
+      at += 4 + n;
+    }
     if (typeof payload === 'string') at += buf.utf8Write(payload, at);
     else if (payload !== undefined) at += payload.copy(buf, at);
     buf.writeUInt32BE(at - begin - HEADER_BYTES, begin);
@@ -224,7 +270,10 @@ export function decodeFrame(frame: Buffer, codec: Codec): Envelope {
   if (fields & TS) e.ts = r.number();
   if (fields & NONCE) e.nonce = r.string();
   if (fields & SIG) e.sig = r.string();
-  if (flags & PAYLOAD) e.body = { bytes: frame.subarray(r.at), json: (flags & JSON_TEXT) !== 0 };
+  if (flags & RAW_FORWARD) {
+    if (!(flags & PAYLOAD) || (flags & JSON_TEXT) || e.kind !== 'request') throw new Error('a raw forward payload on a frame that cannot carry one');
+    e.body = { bytes: frame.subarray(r.at), json: false, forward: true };
+  } else if (flags & PAYLOAD) e.body = { bytes: frame.subarray(r.at), json: (flags & JSON_TEXT) !== 0 };
   else if (r.at !== end) throw new Error('frame has bytes after its header but no payload flag');
   return e;
 }
@@ -259,66 +308,5 @@ class Reader {
     const v = this.buf.readDoubleBE(this.at);
     this.at += 8;
     return v;
-  }
-}
-
-/**
- * The same envelope under another id, for a relay: an envelope that came off the wire
- * keeps its payload bytes (written again as they came), any other is copied.
- */
-export function withId(e: Envelope, id: string): Envelope {
-  return e instanceof ReceivedEnvelope ? e.withId(id) : { ...e, id };
-}
-
-/**
- * An envelope off the wire whose payload is decoded on first read: a JSON route in the
- * web process takes `body.bytes` and never pays for the value.
- */
-class ReceivedEnvelope implements Envelope {
-  // The header's optional fields (route, deadline, ...) are set by decodeFrame when present.
-  replyTo?: string;
-  port?: Port;
-  route?: string;
-  deadline?: number;
-  traceparent?: string;
-  stream?: boolean;
-  window?: number;
-  wantJson?: boolean;
-  ts?: number;
-  nonce?: string;
-  sig?: string;
-  body?: WireBody;
-  private decoded = false;
-  private value: unknown;
-
-  constructor(
-    readonly kind: EnvelopeKind,
-    readonly id: string,
-    private readonly codec: Codec,
-  ) {}
-
-  /** True when the payload may be written as the bytes that came: unread, and JSON text or this codec's own bytes. */
-  passThrough(codec: Codec): boolean {
-    return !this.decoded && this.body !== undefined && (this.body.json || this.codec.name === codec.name);
-  }
-
-  /** A copy under another id (a relay's), carrying the same bytes. */
-  withId(id: string): ReceivedEnvelope {
-    const copy = Object.assign(new ReceivedEnvelope(this.kind, id, this.codec), this) as ReceivedEnvelope;
-    (copy as { id: string }).id = id;
-    return copy;
-  }
-
-  get json(): boolean {
-    return this.body?.json === true;
-  }
-
-  get payload(): unknown {
-    if (!this.decoded) {
-      this.decoded = true;
-      const body = this.body;
-      if (body) this.value = body.json ? JSON.parse((body.bytes as Utf8Buffer).utf8Slice(0, body.bytes.length)) : this.codec.decode(body.bytes);
-    }
-    return this.value;
   }
 }

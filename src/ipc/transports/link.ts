@@ -9,6 +9,11 @@ export interface Link {
   /** Which transport this is (`memory`, `pipe`, ...): observability's handoff events name it. */
   readonly transport?: string;
   /**
+   * True when envelopes are encoded to bytes on the way: a request may then carry its
+   * client's JSON body unparsed (`RawForward`), to be parsed on the engine's side.
+   */
+  readonly carriesBytes?: boolean;
+  /**
    * Queues an envelope; delivery is in order. A closed link drops it silently. Throws
    * `EncodeError`, before anything is queued, when the codec cannot encode the envelope:
    * the link is untouched and the caller fails only the request that carried the value.

@@ -15,7 +15,6 @@ import type { FrameGuard } from './sealed.js';
  */
 const FLUSH_FRAMES = 16;
 const FLUSH_BYTES = 64 * 1024;
-const EAGER = process.env.APPINFRA_PIPE_EAGER === '1';
 
 export interface PipeLinkOptions {
   codec: Codec;
@@ -33,6 +32,7 @@ export interface PipeLinkOptions {
 export class PipeLink implements Link {
   readonly name: string;
   readonly transport = 'pipe';
+  readonly carriesBytes = true;
   private readonly codec: Codec;
   private readonly decoder: FrameDecoder;
   private readonly guard: FrameGuard | undefined;
@@ -74,10 +74,6 @@ export class PipeLink implements Link {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
-      if (EAGER) {
-        this.write();
-        return;
-      }
     }
     if (++this.outboxFrames >= FLUSH_FRAMES || this.outbox.pending >= FLUSH_BYTES) this.write();
   }

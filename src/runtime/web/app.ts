@@ -12,6 +12,7 @@ import type { InProcessExtras } from './extras.js';
 import { installConcurrencyLimit } from './adapters/concurrency.js';
 import { installErrorHandling } from './adapters/errors.js';
 import { installTextParser } from './adapters/content-types.js';
+import { installJsonParser } from './adapters/json-body.js';
 import { createValidation } from './adapters/validation.js';
 import { installAccessLog } from './adapters/access-log.js';
 import { lazyRequestLogger } from './adapters/request-logger.js';
@@ -83,6 +84,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Before any route: strict routes are noted as they are added.
   validation.watchRoutes(app);
   installTextParser(app);
+  // A user's plugin or hook that runs once the body is parsed may read `request.body`: it gets the parsed value everywhere.
+  if (!(extras?.middleware ?? []).some((m) => m.kind !== 'hook' || (m.hook !== 'onRequest' && m.hook !== 'preParsing'))) installJsonParser(app, channel);
 
   app.decorate('ipc', channel);
   app.decorateRequest('ipc', { getter: () => channel });

@@ -49,6 +49,7 @@ export interface WebBackboneStats {
  * the link itself stays, and serves again as soon as ioredis has reconnected.
  */
 export class RedisWebLink extends BackboneLink implements Link {
+  readonly carriesBytes = true;
   readonly name: string;
   readonly keys: BackboneKeys;
   readonly stats: WebBackboneStats = { full: 0, unreachable: 0, refused: 0 };

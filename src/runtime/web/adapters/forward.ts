@@ -5,6 +5,7 @@ import { type Envelope, jsonBytesOf } from '../../../contract/envelope.js';
 import type { ForwardRoute } from '../../../contract/web-spec.js';
 import { type AppinfraError, ClientGoneError, EngineError } from '../../../errors/index.js';
 import { cancelWhenGone, forget } from './client-gone.js';
+import { RAW_BODY } from './json-body.js';
 import { engineRequest, traceparentOf } from './ingress.js';
 import { errorEvent, openSse, writeCorked } from './sse.js';
 
@@ -42,7 +43,11 @@ export function registerForward(app: FastifyInstance, route: ForwardRoute, chann
     }
     cancelWhenGone(channel, req, waiter);
   };
-  app.route({ method: route.methods, url: route.path, schema, handler, ...(route.strict ? { config: { strict: true } } : {}) });
+  const config: Record<string, unknown> = {};
+  if (route.strict) config.strict = true;
+  // Without a body schema nothing here needs the value: the body may go on as its text.
+  if (route.schema?.body === undefined) config[RAW_BODY] = true;
+  app.route({ method: route.methods, url: route.path, schema, handler, config });
 }
 
 /** A JSON route's request: its reply is the HTTP body. */

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { IPCChannel } from '../../../channel/channel.js';
 import { errorBody, toWireError, type StreamErrorBody } from '../../../errors/index.js';
-import type { ForwardRequest } from '../../../contract/request.js';
+import { RawForward, type ForwardRequest } from '../../../contract/request.js';
+import { RawJsonBody } from './json-body.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,17 +16,13 @@ declare module 'fastify' {
  * handler serves HTTP JSON, SSE, WebSocket and GraphQL: `body` carries the input (the JSON
  * body, a WebSocket frame's `data`, a GraphQL field's arguments).
  */
-export function engineRequest(channel: IPCChannel, req: FastifyRequest, body: unknown): ForwardRequest {
+export function engineRequest(channel: IPCChannel, req: FastifyRequest, body: unknown): ForwardRequest | RawForward {
   const id = channel.nextId();
   req.appinfraId = id;
-  return {
-    id,
-    method: req.method,
-    path: req.url,
-    params: (req.params ?? {}) as Record<string, string>,
-    query: (req.query ?? {}) as Record<string, unknown>,
-    body,
-  };
+  const params = (req.params ?? {}) as Record<string, string>;
+  const query = (req.query ?? {}) as Record<string, unknown>;
+  if (body instanceof RawJsonBody) return new RawForward({ id, method: req.method, path: req.url, params, query }, body.text);
+  return { id, method: req.method, path: req.url, params, query, body };
 }
 
 /** The trace context a request goes on with: its server span's when tracing, else the client's header as it came. */
