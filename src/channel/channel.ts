@@ -14,6 +14,7 @@ import {
 } from '../errors/index.js';
 import { channels, requestTracing, type RequestTraceContext } from '../observability/diagnostics.js';
 import { Deadlines } from './deadlines.js';
+import { IdTable } from './id-table.js';
 import { CallWaiter, StreamWaiter } from './waiters.js';
 import type { Waiter } from './waiter.js';
 
@@ -71,7 +72,7 @@ type Outcome = 'ok' | 'error' | 'timeout' | 'cancelled' | 'closed';
  */
 export class IPCChannel {
   readonly replyTo: string;
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new IdTable<Waiter>();
   private readonly deadlines = new Deadlines<Waiter>((w) => this.end(w, new ResponseTimeoutError(), true));
   private link: Link | undefined;
   private running = false;
@@ -339,7 +340,7 @@ export class IPCChannel {
   private closeAll(reason: string, notifyEngine = false): void {
     const err = new ChannelClosedError(`The engine is not reachable (${reason})`);
     const notify = notifyEngine && !!this.link?.isOpen;
-    for (const w of [...this.waiters.values()]) this.end(w, err, notify);
+    for (const w of this.waiters.values()) this.end(w, err, notify);
     this.deadlines.clear();
   }
 }

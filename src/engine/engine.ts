@@ -6,6 +6,7 @@ import type { EngineHandler } from './context.js';
 import { PendingRequest, type PendingHooks } from './pending.js';
 import { readResponseItem } from './response-item.js';
 import type { Queue } from './queue.js';
+import { IdTable } from '../channel/id-table.js';
 import { channels } from '../observability/diagnostics.js';
 import { Batcher, type BatchHandler, type BatchOptions } from './batcher.js';
 import { summarize, type HandlerStats } from './handler-stats.js';
@@ -64,7 +65,8 @@ export class Engine {
   /** Handlers that schedule their own requests: concurrency limits, batchers, step loops. */
   private readonly lanes = new Map<string, Lane & { readonly stats: HandlerStats }>();
   private fallback: EngineHandler | undefined;
-  private readonly pending = new Map<string, PendingRequest>();
+  /** Requests in flight by id: an IdTable, not a Map (see its comment: a Map here kept every finished request alive past a scavenge). */
+  private readonly pending = new IdTable<PendingRequest>();
   private readonly links = new Set<Link>();
   /** The one timer that sends handler figures to the web processes a moment after activity. */
   private figuresTimer: NodeJS.Timeout | undefined;
@@ -198,7 +200,7 @@ export class Engine {
       }
       this.relay?.linkClosed(link);
       let lost = 0;
-      for (const p of [...this.pending.values()]) {
+      for (const p of this.pending.values()) {
         if (p.link === link) {
           lost++;
           p.abort('web process lost');

@@ -1,3 +1,4 @@
+import { IdTable } from '../../../channel/id-table.js';
 import type { Envelope } from '../../../contract/envelope.js';
 import type { GroupSpec } from '../../../contract/groups.js';
 import type { EngineRelay } from '../../../engine/engine.js';
@@ -44,7 +45,7 @@ interface Relayed {
 export class GroupRouter implements EngineRelay {
   private readonly routes = new Map<string, { group: string; retry: number }>();
   private readonly members = new Map<string, Member[]>();
-  private readonly relayed = new Map<string, Relayed>();
+  private readonly relayed = new IdTable<Relayed>();
   private readonly byOrigin = new Map<Link, Map<string, Relayed>>();
   private seq = 0;
   /** Rotates where a tie between equally loaded processes starts, so ties spread. */
@@ -158,7 +159,7 @@ export class GroupRouter implements EngineRelay {
     const list = this.members.get(member.group)!;
     const at = list.indexOf(member);
     if (at >= 0) list.splice(at, 1);
-    for (const r of [...this.relayed.values()]) {
+    for (const r of this.relayed.values()) {
       if (r.member !== member) continue;
       member.pending--;
       if (r.retries > 0 && !r.started && r.origin.isOpen) {

@@ -16,9 +16,7 @@ type Watched = Socket & { [kInFlight]?: Set<Waiter> };
 export function cancelWhenGone(channel: IPCChannel, req: FastifyRequest, waiter: Waiter): void {
   const raw = req.raw;
   if (raw.httpVersionMajor >= 2) {
-    (raw as unknown as Http2ServerRequest).stream.once('close', () => {
-      if (!waiter.ended) channel.cancel(waiter);
-    });
+    watchStream(channel, raw as unknown as Http2ServerRequest, waiter);
     return;
   }
   const socket = raw.socket as Watched | null;
@@ -26,16 +24,25 @@ export function cancelWhenGone(channel: IPCChannel, req: FastifyRequest, waiter:
     channel.cancel(waiter);
     return;
   }
-  let set = socket[kInFlight];
-  if (!set) {
-    set = socket[kInFlight] = new Set();
-    const watched = set;
-    socket.once('close', () => {
-      for (const w of watched) if (!w.ended) channel.cancel(w);
-      watched.clear();
-    });
-  }
-  set.add(waiter);
+  (socket[kInFlight] ?? watchSocket(channel, socket)).add(waiter);
+}
+
+// The listeners are made in functions of their own: a closure made here would keep this
+// function's scope, and with it the connection's first request (its waiter, request and
+// response), alive for as long as the connection is open.
+function watchStream(channel: IPCChannel, raw: Http2ServerRequest, waiter: Waiter): void {
+  raw.stream.once('close', () => {
+    if (!waiter.ended) channel.cancel(waiter);
+  });
+}
+
+function watchSocket(channel: IPCChannel, socket: Watched): Set<Waiter> {
+  const watched = (socket[kInFlight] = new Set());
+  socket.once('close', () => {
+    for (const w of watched) if (!w.ended) channel.cancel(w);
+    watched.clear();
+  });
+  return watched;
 }
 
 /** The request ended: its socket stops watching it. */
