@@ -4,13 +4,23 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { IPCChannel, Waiter } from '../../../channel/index.js';
 
 const kInFlight = Symbol('appinfra.inFlight');
-type Watched = Socket & { [kInFlight]?: Set<Waiter> };
+
+/**
+ * The requests of one HTTP/1 connection waiting for the engine: a keep-alive connection
+ * has one at a time (a pipelining client more), so the one is kept in a field and only
+ * others in a set; a set that went 0-1-0 per request cost a table re-made each time.
+ */
+interface InFlight {
+  one: Waiter | undefined;
+  more: Set<Waiter> | undefined;
+}
+type Watched = Socket & { [kInFlight]?: InFlight };
 
 /**
  * The one "client gone" path of the HTTP adapters (WEB-08): when the client's connection
  * closes while its request waits for the engine, the request is cancelled and the engine
  * told. HTTP/1 connections get one close listener each, for their lifetime, and a
- * request only joins its socket's set, so a request costs no listener of its own; an
+ * request only joins its socket's record, so a request costs no listener of its own; an
  * HTTP/2 stream is its own request and is watched directly.
  */
 export function cancelWhenGone(channel: IPCChannel, req: FastifyRequest, waiter: Waiter): void {
@@ -26,19 +36,25 @@ export function cancelWhenGone(channel: IPCChannel, req: FastifyRequest, waiter:
     channel.cancel(waiter);
     return;
   }
-  let set = socket[kInFlight];
-  if (!set) {
-    set = socket[kInFlight] = new Set();
-    const watched = set;
+  let inFlight = socket[kInFlight];
+  if (!inFlight) {
+    inFlight = socket[kInFlight] = { one: undefined, more: undefined };
+    const watched = inFlight;
     socket.once('close', () => {
-      for (const w of watched) if (!w.ended) channel.cancel(w);
-      watched.clear();
+      const { one, more } = watched;
+      watched.one = watched.more = undefined;
+      if (one && !one.ended) channel.cancel(one);
+      if (more) for (const w of more) if (!w.ended) channel.cancel(w);
     });
   }
-  set.add(waiter);
+  if (inFlight.one === undefined) inFlight.one = waiter;
+  else (inFlight.more ??= new Set()).add(waiter);
 }
 
 /** The request ended: its socket stops watching it. */
 export function forget(req: FastifyRequest, waiter: Waiter): void {
-  (req.raw.socket as Watched | null)?.[kInFlight]?.delete(waiter);
+  const inFlight = (req.raw.socket as Watched | null)?.[kInFlight];
+  if (!inFlight) return;
+  if (inFlight.one === waiter) inFlight.one = undefined;
+  else inFlight.more?.delete(waiter);
 }
