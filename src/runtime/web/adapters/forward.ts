@@ -135,11 +135,10 @@ class SseReplyWaiter extends Waiter {
     if (bytes) {
       event = jsonEvent(bytes);
     } else {
-      const p = payloadOf(e);
       let text: string | undefined;
       try {
-        if ('error' in p) throw p.error;
-        text = JSON.stringify(p.value) as string | undefined;
+        // Bytes that do not decode throw here too: the same generic error.
+        text = JSON.stringify(e.payload) as string | undefined;
       } catch {
         // Direct mode hands values over as they are: one that JSON cannot carry (a BigInt)
         // ends this stream with the same generic error the engine sends in subprocess mode.
