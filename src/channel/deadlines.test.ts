@@ -68,3 +68,41 @@ test('an entry added while others expire keeps its own deadline', async () => {
   d.clear();
   assert.equal(d.size, 0);
 });
+
+test('the table emptying keeps its timer (no re-arm per request); entries added later still expire on time; the timer ends', async () => {
+  const expired: string[] = [];
+  const d = new Deadlines<Entry>((e) => expired.push(e.name));
+  // The timer is unref'd (invisible to getActiveResourcesInfo): count the calls instead.
+  const calls = { set: 0, clear: 0 };
+  const [realSet, realClear] = [globalThis.setTimeout, globalThis.clearTimeout];
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => (calls.set++, realSet(...args))) as typeof setTimeout;
+  globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => (calls.clear++, realClear(t))) as typeof clearTimeout;
+  try {
+    // Requests answered one at a time: the table goes 1-0-1-0, the one timer stays.
+    for (let i = 0; i < 50; i++) {
+      const e = entry(`quick${i}`);
+      d.add(e, 60);
+      d.delete(e);
+    }
+    assert.deepEqual(calls, { set: 1, clear: 0 }, 'armed once for 50 requests, never cleared');
+    assert.equal(d.size, 0);
+    // An entry with a shorter timeout than the armed one is not late...
+    const start = performance.now();
+    d.add(entry('short'), 15);
+    // ...nor one with a longer one, which the spurious sweep re-arms for.
+    d.add(entry('long'), 90);
+    await sleep(40);
+    assert.deepEqual(expired, ['short']);
+    assert.ok(performance.now() - start < 60, 'expired at its own deadline, not the earlier armed one');
+    await sleep(80);
+    assert.deepEqual(expired, ['short', 'long']);
+    assert.equal(d.size, 0);
+    const armed = calls.set;
+    await sleep(20);
+    assert.equal(calls.set, armed, 'after the last entry expired, nothing re-arms');
+  } finally {
+    globalThis.setTimeout = realSet;
+    globalThis.clearTimeout = realClear;
+    d.clear();
+  }
+});

@@ -37,11 +37,12 @@ export class Deadlines<T extends Timed> {
   }
 
   delete(entry: T): void {
-    const list = this.lists.get(entry.timeoutMs);
-    if (!list?.delete(entry) || list.size > 0) return;
-    this.lists.delete(entry.timeoutMs);
-    // The timer stays armed: one spurious sweep is cheaper than re-arming on every delete.
-    if (this.lists.size === 0) this.disarm();
+    // The list stays when it empties, and the timer stays armed even with no entry left: the
+    // table empties between requests when each is answered before the next arrives (direct
+    // mode, a fast engine), and re-making the list and re-arming the timer per request cost
+    // a Set and a clearTimeout/setTimeout pair each time. The one spurious sweep (unref'd, at
+    // most one per timeout) drops the empty lists.
+    this.lists.get(entry.timeoutMs)?.delete(entry);
   }
 
   get size(): number {
@@ -76,7 +77,11 @@ export class Deadlines<T extends Timed> {
     const now = performance.now();
     const due: T[] = [];
     let next = Infinity;
-    for (const list of this.lists.values()) {
+    for (const [timeoutMs, list] of this.lists) {
+      if (list.size === 0) {
+        this.lists.delete(timeoutMs);
+        continue;
+      }
       for (const entry of list) {
         if (entry.deadline <= now) {
           due.push(entry);

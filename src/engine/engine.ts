@@ -3,7 +3,7 @@ import type { Link } from '../ipc/transports/link.js';
 import { pino, type Logger } from 'pino';
 import { AppinfraError, BuildError, DecodeError, EngineError, toWireError, type EncodeError } from '../errors/index.js';
 import type { EngineHandler } from './context.js';
-import { PendingRequest, type PendingHooks } from './pending.js';
+import { PendingRequest, isFinalChunk, type PendingHooks } from './pending.js';
 import { readResponseItem } from './response-item.js';
 import type { Queue } from './queue.js';
 import { IdTable } from '../channel/id-table.js';
@@ -384,7 +384,8 @@ export class Engine {
           await it.return?.();
           return;
         }
-        await p.send(r.value);
+        const wait = p.offer(r.value, isFinalChunk(r.value));
+        if (wait !== undefined) await wait;
       }
       if (p.isStream) p.endStream();
       else p.reply(p.collected ?? []);

@@ -20,6 +20,9 @@ export interface PendingHooks {
   logger(): Logger;
 }
 
+/** What `enqueue` returns for a chunk that went out at once. */
+const SENT: Promise<void> = Promise.resolve();
+
 /** What the client gets for an answer that could not be sent: nothing about the value, which may hold secrets. */
 const UNSENDABLE = toWireError(undefined);
 
@@ -96,11 +99,25 @@ export class PendingRequest implements EngineContext {
 
   /** A stream chunk, or with `final` the last one (sent as `end`). */
   enqueue(chunk: unknown, final: boolean): Promise<void> {
-    if (this.done) return Promise.resolve();
+    return this.offer(chunk, final) ?? SENT;
+  }
+
+  /**
+   * `enqueue` for the engine's own stream loop: undefined when the chunk went out (or was
+   * dropped) at once, so the loop goes on without a promise or a turn of its own per chunk;
+   * otherwise a promise that resolves once credit let it out.
+   */
+  offer(chunk: unknown, final: boolean): Promise<void> | undefined {
+    if (this.done) return undefined;
     if (!this.isStream) {
       (this.collected ??= []).push(chunk);
       if (final) this.reply(this.collected);
-      return Promise.resolve();
+      return undefined;
+    }
+    // Credit and nothing queued (a client that keeps up): straight out, no backlog entry.
+    if (this.credits > 0 && this.backlog.length === 0) {
+      this.out(chunk, final);
+      return undefined;
     }
     return new Promise((resolve) => {
       this.backlog.push({ chunk, final, resolve });
@@ -141,7 +158,7 @@ export class PendingRequest implements EngineContext {
   abort(reason: string): void {
     if (this.done) return;
     this.done = true;
-    for (const o of this.backlog.splice(0)) o.resolve();
+    this.release();
     this.controller?.abort(new ClientGoneError(`Request ${this.id} cancelled: ${reason}`));
     this.hooks.finished(this, 'aborted');
   }
@@ -149,12 +166,7 @@ export class PendingRequest implements EngineContext {
   private pump(): void {
     while (this.backlog.length > 0 && this.credits > 0 && !this.done) {
       const o = this.backlog.shift()!;
-      if (o.final) {
-        this.finish({ kind: 'end', id: this.id, payload: o.chunk });
-      } else if (this.trySend({ kind: 'chunk', id: this.id, payload: o.chunk })) {
-        this.credits--;
-        this.chunks++;
-      }
+      this.out(o.chunk, o.final);
       o.resolve();
     }
     // Out of credit with chunks waiting: the client is slower than the handler.
@@ -168,9 +180,24 @@ export class PendingRequest implements EngineContext {
 
   private parked = false;
 
+  /** Lets every chunk still waiting for credit go (dropped): their senders go on. */
+  private release(): void {
+    if (this.backlog.length !== 0) for (const o of this.backlog.splice(0)) o.resolve();
+  }
+
+  /** Sends one chunk, or the last one as `end`; the caller checked there is credit. */
+  private out(chunk: unknown, final: boolean): void {
+    if (final) {
+      this.finish({ kind: 'end', id: this.id, payload: chunk });
+    } else if (this.trySend(this.json ? { kind: 'chunk', id: this.id, payload: chunk, json: true } : { kind: 'chunk', id: this.id, payload: chunk })) {
+      this.credits--;
+      this.chunks++;
+    }
+  }
+
   private finish(envelope: Envelope): void {
     this.done = true;
-    for (const o of this.backlog.splice(0)) o.resolve();
+    this.release();
     const sent = this.trySend(envelope);
     if (sent) this.hooks.finished(this, envelope.kind === 'error' ? 'failed' : 'completed');
   }
@@ -189,7 +216,7 @@ export class PendingRequest implements EngineContext {
     } catch (err) {
       if (!(err instanceof EncodeError)) throw err;
       this.done = true;
-      for (const o of this.backlog.splice(0)) o.resolve();
+      this.release();
       this.hooks.unsendable(this, err);
       this.link.send({ kind: 'error', id: this.id, payload: { ...UNSENDABLE } });
       this.controller?.abort(err);
@@ -199,6 +226,6 @@ export class PendingRequest implements EngineContext {
   }
 }
 
-function isFinalChunk(chunk: unknown): boolean {
+export function isFinalChunk(chunk: unknown): boolean {
   return !!chunk && typeof chunk === 'object' && (chunk as { isFinal?: unknown }).isFinal === true;
 }

@@ -11,8 +11,14 @@ class MemoryLink implements Link {
   private handler: ((e: Envelope) => void) | undefined;
   private readonly closeHandlers: ((reason: string) => void)[] = [];
   private open = true;
-  private inbox: Envelope[] = [];
-  private scheduled = false;
+  /**
+   * Envelopes waiting for the next microtask: the first in its own field, any others after
+   * it in `rest`. A request and its reply are each alone in their turn (the engine answers
+   * before the next request is read), so the common case allocates no array at all.
+   */
+  private first: Envelope | undefined;
+  private rest: Envelope[] = [];
+  private spare: Envelope[] = [];
   readonly congested = false;
 
   readonly transport = 'memory';
@@ -29,21 +35,37 @@ class MemoryLink implements Link {
   }
 
   private deliver(envelope: Envelope): void {
-    this.inbox.push(envelope);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(() => this.drainInbox());
+    if (this.first !== undefined) {
+      this.rest.push(envelope);
+      return;
+    }
+    this.first = envelope;
+    queueMicrotask(this.drainInbox);
   }
 
-  private drainInbox(): void {
-    this.scheduled = false;
-    const batch = this.inbox;
-    this.inbox = [];
-    for (const e of batch) {
-      if (!this.open) return;
-      this.handler?.(e);
+  private readonly drainInbox = (): void => {
+    const first = this.first;
+    if (first === undefined) return;
+    this.first = undefined;
+    const rest = this.rest;
+    if (rest.length === 0) {
+      if (this.open) this.handler?.(first);
+      return;
     }
-  }
+    // What arrives while this batch is handled waits for the next microtask, in `spare`.
+    this.rest = this.spare;
+    this.spare = rest;
+    try {
+      if (!this.open) return;
+      this.handler?.(first);
+      for (const e of rest) {
+        if (!this.open) return;
+        this.handler?.(e);
+      }
+    } finally {
+      rest.length = 0;
+    }
+  };
 
   onMessage(handler: (e: Envelope) => void): void {
     this.handler = handler;
@@ -56,7 +78,8 @@ class MemoryLink implements Link {
   close(reason = 'closed'): void {
     if (!this.open) return;
     this.open = false;
-    this.inbox = [];
+    this.first = undefined;
+    this.rest.length = 0;
     for (const h of this.closeHandlers) h(reason);
     this.peer.close('peer closed');
   }

@@ -96,7 +96,7 @@ class JsonReplyWaiter extends Waiter {
 class SseReplyWaiter extends Waiter {
   private res: ServerResponse | undefined;
   /** This tick's events, written together when the tick ends (`flushEvents`). */
-  private events: Buffer[] | undefined;
+  private events: (Buffer | string)[] | undefined;
   private eventCount = 0;
   private consumed = 0;
   private blocked = false;
@@ -143,22 +143,21 @@ class SseReplyWaiter extends Waiter {
   /** Adds one chunk's event to this tick's write; a chunk JSON cannot carry fails the stream instead. */
   private queue(e: Envelope): void {
     const bytes = jsonBytesOf(e);
-    let pieces: Buffer[];
+    let pieces: (Buffer | string)[];
     if (bytes) {
       pieces = [DATA, bytes, EVENT_END];
     } else {
-      const p = payloadOf(e);
       let text: string | undefined;
       try {
-        if ('error' in p) throw p.error;
-        text = JSON.stringify(p.value) as string | undefined;
+        // Bytes that do not decode throw here too: the same generic error.
+        text = JSON.stringify(e.payload) as string | undefined;
       } catch {
         // Direct mode hands values over as they are: one that JSON cannot carry (a BigInt)
         // ends this stream with the same generic error the engine sends in subprocess mode.
         this.channel.fail(this, new EngineError(500, 'Internal Server Error', 'INTERNAL_ERROR'));
         return;
       }
-      pieces = [Buffer.from(`data: ${text ?? 'null'}\n\n`)];
+      pieces = [`data: ${text ?? 'null'}\n\n`];
     }
     if (this.events === undefined) {
       this.events = pieces;
@@ -178,7 +177,7 @@ class SseReplyWaiter extends Waiter {
     this.eventCount = 0;
     const res = this.res!;
     if (res.destroyed) return;
-    if (!res.write(q.length === 1 ? q[0]! : Buffer.concat(q)) && !this.blocked) {
+    if (!res.write(joined(q)) && !this.blocked) {
       this.blocked = true;
       res.once('drain', this.onDrain);
     }
@@ -201,6 +200,13 @@ class SseReplyWaiter extends Waiter {
 
 const DATA = Buffer.from('data: ');
 const EVENT_END = Buffer.from('\n\n');
+
+/** One write's worth: JSON off the wire comes as bytes (subprocess mode), values as text (direct mode). */
+function joined(q: (Buffer | string)[]): Buffer | string {
+  if (q.length === 1) return q[0]!;
+  if (q.every((x) => typeof x === 'string')) return q.join('');
+  return Buffer.concat(q.map((x) => (typeof x === 'string' ? Buffer.from(x) : x)));
+}
 
 function flushEvents(w: SseReplyWaiter): void {
   w.flush();
