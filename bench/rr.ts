@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startRedis } from './lib/backbone.js';
 import { startServer, stopServer } from './lib/servers.js';
-import { clockTicks, coresUsed, sample, type Sample } from './lib/cpu.js';
+import { clockTicks, coresUsed, processIo, sample, type Sample } from './lib/cpu.js';
 
 const BODY = JSON.stringify({ user: 'bench', text: 'the quick brown fox jumps over the lazy dog', n: 42, tags: ['a', 'b', 'c'], ok: true });
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '1' }, conns: { type: 'string', default: '1,64' }, kinds: { type: 'string', default: 'appinfra,moleculer' } } });
@@ -50,6 +50,8 @@ try {
           const child = spawn(process.execPath, [file, '--kind', kind, '--conns', String(c), '--seconds', String(seconds), '--secret-file', secretFile, '--body', BODY], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
           const pids = [child.pid!, service.pids[0]!.pid, redis.pid];
           let start: Sample | undefined;
+          let io0: ReturnType<typeof processIo>[] = [];
+          let io1: ReturnType<typeof processIo>[] = [];
           let line = '';
           let cpu: ReturnType<typeof coresUsed> | undefined;
           let cmds: Record<string, number> = {};
@@ -57,8 +59,10 @@ try {
             if (l === 'BENCH_RR_MEASURING') {
               cli('CONFIG', 'RESETSTAT');
               start = sample(pids);
+              io0 = pids.map(processIo);
             } else if (l.startsWith('BENCH_RR ')) {
               if (start) cpu = coresUsed(start, sample(pids), ticks, 2);
+              io1 = pids.map(processIo);
               cmds = commandCounts();
               line = l.slice(9);
             }
@@ -69,7 +73,17 @@ try {
             .map(([k, v]) => `${k} ${(v / r.n).toFixed(2)}`)
             .join(', ');
           const [client, svc, srv] = pids.map((p) => cpu?.perPid.get(p));
-          process.stdout.write(`${kind.padEnd(9)} c=${String(c).padEnd(3)} ${String(r.rps).padStart(6)} req/s p50 ${r.p50Us} µs p99 ${r.p99Us} µs${r.errors ? ` ${r.errors} ERR` : ''} | cores caller ${client} service ${svc} redis ${srv} | per request: ${per}\n`);
+          // Per request and process: CPU µs, read+write syscalls, voluntary context switches (wake-ups). Syscalls are dear on this VM.
+          const costs = pids
+            .map((p, i) => {
+              const a = io0[i];
+              const b = io1[i];
+              const cores = cpu?.perPid.get(p);
+              const us = cores == null ? '?' : ((cores * seconds * 1e6) / r.n).toFixed(1);
+              return `${us}µs ${a && b ? `${((b.syscalls - a.syscalls) / r.n).toFixed(2)}sc ${((b.wakeups - a.wakeups) / r.n).toFixed(2)}wk` : '?'}`;
+            })
+            .join(' / ');
+          process.stdout.write(`${kind.padEnd(9)} c=${String(c).padEnd(3)} ${String(r.rps).padStart(6)} req/s p50 ${r.p50Us} µs p99 ${r.p99Us} µs${r.errors ? ` ${r.errors} ERR` : ''} | cores caller ${client} service ${svc} redis ${srv} | per request caller/service/redis: ${costs} | ${per}\n`);
         }
       } finally {
         await stopServer(service);

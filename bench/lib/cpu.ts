@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`; 100 on Linux). */
 export function clockTicks(): number {
@@ -60,4 +60,19 @@ export function coresUsed(a: Sample, b: Sample, ticksPerSecond: number, ncpu: nu
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+/** Read and write syscalls (/proc/PID/io) and voluntary context switches (every thread's), for a process; undefined once it is gone. */
+export function processIo(pid: number): { syscalls: number; wakeups: number } | undefined {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const syscalls = Number(/syscr: (\d+)/.exec(io)?.[1]) + Number(/syscw: (\d+)/.exec(io)?.[1]);
+    let wakeups = 0;
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      wakeups += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))?.[1] ?? 0);
+    }
+    return { syscalls, wakeups };
+  } catch {
+    return undefined;
+  }
 }

@@ -184,15 +184,29 @@ export class RedisWebLink extends BackboneLink implements Link {
     );
   };
 
-  /** Redis is gone: every request in flight ends now with a 503, not at its deadline. */
+  /** Redis is gone, or this process's reply channel: every request in flight ends now with a 503, not at its deadline. */
   private readonly onDown = (): void => {
     const was = this.up;
     this.cmdUp = this.cmd.status === 'ready';
     this.subUp = this.subUp && this.sub.status === 'ready';
     if (!was) return;
+    // Not yet sent: they never leave.
+    const unsent = new Set<string>();
+    for (const b of this.batches.values()) for (const id of b.ids) unsent.add(id);
+    this.batches = new Map();
+    this.batched = 0;
+    const sent: string[] = [];
     for (const id of [...this.outstanding.keys()]) {
+      if (!unsent.has(id)) sent.push(id);
       this.stats.unreachable++;
       this.answer(id, unreachable());
+    }
+    // Only the reply channel went (Redis cut this subscriber off past its pub/sub output-buffer
+    // limit): the workers, still connected, would run on what ended here, a stream waiting
+    // for credit forever. The command connection tells them to stop.
+    if (this.cmdUp && sent.length > 0) {
+      for (const id of sent) this.controlOut.push(this.control.frame({ kind: 'cancel', id }));
+      this.controlling.kick();
     }
   };
 
