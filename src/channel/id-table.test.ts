@@ -26,6 +26,8 @@ test('property: an IdTable answers as a Map would, whatever the sequence of sets
         assert.equal(table.has(k), map.has(k));
       }
       assert.deepEqual([...table.values()].sort(), [...map.values()].sort());
+      assert.deepEqual(table.keys().sort(), [...map.keys()].sort());
+      assert.deepEqual(table.entries().sort(), [...map.entries()].sort());
     }),
     { numRuns: 300 },
   );

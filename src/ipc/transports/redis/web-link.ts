@@ -1,3 +1,4 @@
+import { IdTable } from '../../../channel/id-table.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -61,7 +62,7 @@ export class RedisWebLink extends BackboneLink implements Link {
   private readonly control: BundleCodec;
   private readonly maxLength: number;
   /** Requests sent and not finished: id -> whether it is a stream (a unary request ends with its first answer). */
-  private readonly outstanding = new Map<string, boolean>();
+  private readonly outstanding = new IdTable<boolean>();
   /** Requests not yet sent, per request stream (one per process group), admitted together. */
   private batches = new Map<string, Pending>();
   private batched = 0;
@@ -196,7 +197,7 @@ export class RedisWebLink extends BackboneLink implements Link {
     this.batches = new Map();
     this.batched = 0;
     const sent: string[] = [];
-    for (const id of [...this.outstanding.keys()]) {
+    for (const id of this.outstanding.keys()) {
       if (!unsent.has(id)) sent.push(id);
       this.stats.unreachable++;
       this.answer(id, unreachable());

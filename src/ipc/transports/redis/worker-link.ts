@@ -1,3 +1,4 @@
+import { IdTable } from '../../../channel/id-table.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -84,7 +85,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
   private readonly maxInFlight: number;
   private readonly claimIdleMs: number;
   private readonly idempotent: ReadonlySet<string>;
-  private readonly running = new Map<string, Running>();
+  private readonly running = new IdTable<Running>();
   /** Entries to acknowledge once Redis is back (their requests were abandoned while it was away). */
   private unacked: string[] = [];
   /** Reply frames per web process, and finished entries, waiting for the end of the turn. */
@@ -221,7 +222,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
   private readonly onDown = (): void => {
     if (!this.up) return;
     this.up = false;
-    for (const [id, r] of [...this.running]) {
+    for (const [id, r] of this.running.entries()) {
       this.stats.abandoned++;
       this.running.delete(id);
       this.unacked.push(r.entry);
@@ -438,7 +439,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     if (!this.up || !this.open) return;
     const key = this.stream;
     try {
-      const mine = [...this.running.values()].map((r) => r.entry);
+      const mine = this.running.values().map((r) => r.entry);
       if (mine.length > 0) await this.cmd.call('XCLAIM', key, this.keys.group, this.name, 0, ...mine, 'JUSTID');
       await this.checkWebs();
       if (++this.rounds % 20 === 0) await this.forgetDeadConsumers();
@@ -481,7 +482,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     webs.forEach((w, i) => {
       if (alive[i] !== null) return;
       this.goneWebs.add(w);
-      for (const [id, r] of [...this.running]) {
+      for (const [id, r] of this.running.entries()) {
         if (r.replyTo !== w) continue;
         this.stats.orphaned++;
         this.finish(id, r);
