@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateSecret } from '../../src/ipc/signing.js';
 import { guardLeaks } from '../helpers.js';
 import { CLI, start, stop, type Running } from '../cli/proc.js';
 import { RedisServer } from './redis-server.js';
+import { groupsOnRedis } from './groups-app.js';
 
 const redis = new RedisServer();
 const running: Running[] = [];
@@ -23,21 +23,9 @@ const dir = guardLeaks({
   },
 });
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/config/', import.meta.url));
 
-/** The process-group example on the backbone: transport redis, modules made absolute (the copy lives elsewhere). */
-function appFile(): string {
-  const text = readFileSync(join(EXAMPLE, 'groups.yaml'), 'utf8');
-  const changed = text
-    .replace(/transport: tcp_local\b/, 'transport: redis')
-    .replace('module: ./engine.mjs', `module: ${join(EXAMPLE, 'engine.mjs')}`)
-    .replace('module: ./cpu.mjs', `module: ${join(EXAMPLE, 'cpu.mjs')}`)
-    // A short deadline, for the request nobody may take.
-    .concat('\napi:\n  host: 127.0.0.1\n  response_timeout: 3\n');
-  const path = join(dir, 'groups.yaml');
-  writeFileSync(path, changed);
-  return path;
-}
+// A short deadline, for the request nobody may take.
+const appFile = (): string => groupsOnRedis(dir, 3);
 
 function serve(file: string, role: string): Running {
   const p = start(CLI, ['serve', file, '--role', role, '--port', '0', '--redis-url', redis.url, '--secret-file', join(dir, 'secret')]);

@@ -6,15 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { IPCChannel } from '../../src/channel/channel.js';
 import { Engine } from '../../src/engine/engine.js';
 import { jsonCodec } from '../../src/ipc/codecs/index.js';
-import { RedisWebLink } from '../../src/ipc/transports/redis/web-link.js';
-import { RedisWorkerLink } from '../../src/ipc/transports/redis/worker-link.js';
 import type { AppinfraError } from '../../src/errors/index.js';
 import { generateSecret } from '../../src/ipc/signing.js';
 import { guardLeaks, waitFor } from '../helpers.js';
 import { RedisServer } from './redis-server.js';
+import { linkPair } from './link-pair.js';
 
 const redis = new RedisServer();
 const started: { stop(): Promise<void> }[] = [];
@@ -38,16 +36,7 @@ test('a web process past the pub/sub output-buffer limit: its requests in flight
   engine.handle('big', () => 'x'.repeat(256 * 1024));
   engine.handle('hang', () => new Promise(() => undefined));
   const options = { url: redis.url, prefix: 'obl', secret: generateSecret(), codec: jsonCodec };
-  const worker = new RedisWorkerLink(options);
-  engine.attach(worker, 'backbone');
-  await worker.start();
-  started.push(worker);
-  const web = new RedisWebLink(options, 'web');
-  await web.start();
-  started.push(web);
-  const channel = new IPCChannel({ maxPending: 100, responseTimeout: 30, replyTo: web.name }, web);
-  await channel.start();
-  started.push(channel);
+  const { channel, web, worker } = await linkPair(options, engine, started, { maxPending: 100, responseTimeout: 30 });
   assert.equal(((await channel.submit({ before: 1 }, { route: 'echo' })) as { before: number }).before, 1);
 
   const raw = redis.client();

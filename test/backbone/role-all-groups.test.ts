@@ -6,12 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { guardLeaks } from '../helpers.js';
 import { CLI, start, stop, type Running } from '../cli/proc.js';
 import { RedisServer } from './redis-server.js';
+import { groupsOnRedis } from './groups-app.js';
 
 const redis = new RedisServer();
 const running: Running[] = [];
@@ -23,22 +22,9 @@ const dir = guardLeaks({
   },
 });
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/config/', import.meta.url));
 const PREFIX = 'appinfra:groups-example';
 
-/** The process-group example with `transport: redis`; modules made absolute (the copy lives elsewhere). */
-function appFile(): string {
-  const text = readFileSync(join(EXAMPLE, 'groups.yaml'), 'utf8');
-  const changed = text
-    .replace(/transport: tcp_local\b/, 'transport: redis')
-    .replace('module: ./engine.mjs', `module: ${join(EXAMPLE, 'engine.mjs')}`)
-    .replace('module: ./cpu.mjs', `module: ${join(EXAMPLE, 'cpu.mjs')}`)
-    .concat('\napi:\n  host: 127.0.0.1\n  response_timeout: 10\n');
-  assert.notEqual(changed, text);
-  const path = join(dir, 'groups.yaml');
-  writeFileSync(path, changed);
-  return path;
-}
+const appFile = (): string => groupsOnRedis(dir, 10);
 
 const call = async (url: string, body?: unknown): Promise<{ status: number; pid?: number; message?: string }> => {
   const init: RequestInit = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };

@@ -6,10 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { IPCChannel } from '../../src/channel/channel.js';
 import { Engine } from '../../src/engine/engine.js';
 import { jsonCodec } from '../../src/ipc/codecs/index.js';
-import { RedisWebLink } from '../../src/ipc/transports/redis/web-link.js';
 import { RedisWorkerLink } from '../../src/ipc/transports/redis/worker-link.js';
 import type { RedisBackboneOptions } from '../../src/ipc/transports/redis/options.js';
 import { AppinfraError, OverloadedError } from '../../src/errors/index.js';
@@ -17,6 +15,7 @@ import { generateSecret } from '../../src/ipc/signing.js';
 import { encodeFrame } from '../../src/ipc/frame.js';
 import { guardLeaks, waitFor } from '../helpers.js';
 import { RedisServer } from './redis-server.js';
+import { linkPair, type LinkPair } from './link-pair.js';
 
 const redis = new RedisServer();
 const started: { stop(): Promise<void> }[] = [];
@@ -48,18 +47,8 @@ function slowEngine(): { engine: Engine; counts: { started: number; aborted: num
   return { engine, counts };
 }
 
-async function pair(options: RedisBackboneOptions, engine = quiet()): Promise<{ channel: IPCChannel; web: RedisWebLink; worker: RedisWorkerLink; engine: Engine }> {
-  const worker = new RedisWorkerLink(options);
-  engine.attach(worker, 'backbone');
-  await worker.start();
-  started.push(worker);
-  const web = new RedisWebLink(options, 'web');
-  await web.start();
-  started.push(web);
-  const channel = new IPCChannel({ maxPending: 1000, responseTimeout: 5, replyTo: web.name }, web);
-  await channel.start();
-  started.push(channel);
-  return { channel, web, worker, engine };
+async function pair(options: RedisBackboneOptions, engine = quiet()): Promise<LinkPair & { engine: Engine }> {
+  return { ...(await linkPair(options, engine, started, { maxPending: 1000, responseTimeout: 5 })), engine };
 }
 
 test('request/reply, errors with their status, and streams with credit travel over Redis', async () => {
