@@ -86,13 +86,16 @@ test('a route with a body schema still validates in the web process: 422 with th
   assert.equal((await post('subprocess', '/typed', '{"text":"hi"}')).status, 200);
 });
 
-test('property: any JSON value sent as a body reaches the engine handler as that value', async () => {
+test('property: any JSON value sent as a body gets the same answer in both modes, and when accepted reaches the handler as that value', async () => {
   await fc.assert(
     fc.asyncProperty(fc.jsonValue(), async (value) => {
       const text = JSON.stringify(value);
-      const got = await post('subprocess', '/echo', text);
-      assert.equal(got.status, 200);
-      assert.deepEqual((got.body as { body: unknown }).body, JSON.parse(text));
+      const [sub, direct] = [await post('subprocess', '/echo', text), await post('direct', '/echo', text)];
+      assert.deepEqual(sub, direct);
+      // Refused only for a prototype key, as Fastify refuses it.
+      if (/"(__proto__|constructor)"/.test(text)) return;
+      assert.equal(sub.status, 200);
+      assert.deepEqual((sub.body as { body: unknown }).body, JSON.parse(text));
     }),
     { numRuns: 60 },
   );
