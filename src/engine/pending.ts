@@ -189,7 +189,7 @@ export class PendingRequest implements EngineContext {
   private out(chunk: unknown, final: boolean): void {
     if (final) {
       this.finish({ kind: 'end', id: this.id, payload: chunk });
-    } else if (this.trySend(this.json ? { kind: 'chunk', id: this.id, payload: chunk, json: true } : { kind: 'chunk', id: this.id, payload: chunk })) {
+    } else if (this.trySend({ kind: 'chunk', id: this.id, payload: chunk })) {
       this.credits--;
       this.chunks++;
     }

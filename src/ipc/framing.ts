@@ -21,8 +21,7 @@ export class FrameDecoder {
       // Nothing held back: the whole frames of this chunk are cut straight out of it, one view each.
       let at = 0;
       while (chunk.length - at >= HEADER_BYTES) {
-        const need = chunk.readUInt32BE(at);
-        if (need > this.maxFrameBytes) throw new OversizeFrameError(`frame of ${need} bytes exceeds the limit of ${this.maxFrameBytes}`);
+        const need = this.lengthAt(chunk, at);
         if (chunk.length - at - HEADER_BYTES < need) break;
         at += HEADER_BYTES;
         onFrame(chunk.subarray(at, at + need));
@@ -36,17 +35,20 @@ export class FrameDecoder {
     for (;;) {
       if (this.need < 0) {
         if (this.buffered < HEADER_BYTES) return;
-        const head = this.take(HEADER_BYTES);
-        this.need = head.readUInt32BE(0);
-        if (this.need > this.maxFrameBytes) {
-          throw new OversizeFrameError(`frame of ${this.need} bytes exceeds the limit of ${this.maxFrameBytes}`);
-        }
+        this.need = this.lengthAt(this.take(HEADER_BYTES), 0);
       }
       if (this.buffered < this.need) return;
       const frame = this.take(this.need);
       this.need = -1;
       onFrame(frame);
     }
+  }
+
+  /** The length prefix at `at`; throws for one over the limit, before its bytes are waited for. */
+  private lengthAt(buf: Buffer, at: number): number {
+    const n = buf.readUInt32BE(at);
+    if (n > this.maxFrameBytes) throw new OversizeFrameError(`frame of ${n} bytes exceeds the limit of ${this.maxFrameBytes}`);
+    return n;
   }
 
   private take(n: number): Buffer {
