@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import sjson from 'secure-json-parse';
 import type { Envelope, EnvelopeKind } from '../contract/envelope.js';
 import { codecByName } from './codecs/index.js';
 import { decodeFrame, encodeFrame } from './frame.js';
@@ -146,7 +147,9 @@ test('a forward request with its body as the client sent it: the body is parsed 
       fc.property(head, fc.jsonValue(), fc.string({ maxLength: 20 }), (h, value, junk) => {
         const text = JSON.stringify(value);
         const got = decodeFrame(encodeFrame({ kind: 'request', id: h.id, payload: new RawForward(h, text) }, codec).subarray(HEADER_BYTES), codec);
-        assert.deepEqual(got.payload, { ...JSON.parse(JSON.stringify(h)), body: JSON.parse(text) });
+        // Fastify's rule, whoever parses: a prototype key is refused, not stripped.
+        if (refusedByFastify(text)) assert.throws(() => got.payload, InvalidJsonBodyError);
+        else assert.deepEqual(got.payload, { ...JSON.parse(JSON.stringify(h)), body: JSON.parse(text) });
         // Anything after the value (a second value, an attempt to add fields to the request) is refused as a whole.
         const tail = `,"method":"DELETE"${junk}`;
         const bad = decodeFrame(encodeFrame({ kind: 'request', id: h.id, payload: new RawForward(h, text + tail) }, codec).subarray(HEADER_BYTES), codec);
@@ -156,3 +159,12 @@ test('a forward request with its body as the client sent it: the body is parsed 
     );
   }
 });
+
+function refusedByFastify(text: string): boolean {
+  try {
+    sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    return false;
+  } catch {
+    return true;
+  }
+}
