@@ -19,6 +19,9 @@ export abstract class Waiter implements Timed {
   deadline = 0;
   timeoutMs = 0;
   queued = 0;
+  timedList: unknown = undefined;
+  timedPrev: Timed | undefined = undefined;
+  timedNext: Timed | undefined = undefined;
   /** The W3C trace context it was sent with (observability messages carry it). */
   traceparent: string | undefined;
   /** The `appinfra:request` tracing context, only while someone subscribes to it. */

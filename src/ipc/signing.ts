@@ -31,13 +31,16 @@
  * the allow-list), oversize (payload over maxPayloadBytes), stale (ts further than
  * ttlSeconds from now, either way), bad_signature (constant-time compare), replay (nonce
  * already accepted within the TTL). The nonce is remembered only after the signature
- * verified, so a forger cannot fill the cache. The replay cache holds at most
- * nonceCacheSize nonces, evicting the oldest first; size it above the messages a peer set
- * sends per TTL, or an evicted nonce could be replayed while its ts is still fresh.
+ * verified, so a forger cannot fill the cache. A nonce of `Signer`'s form (prefix.counter)
+ * is checked against a window of its signer's last 2^18 counters (./nonce-window.ts), which
+ * holds at any message rate; any other nonce goes to a cache of at most nonceCacheSize
+ * nonces, evicting the oldest first: size it above the messages such a peer set sends per
+ * TTL, or an evicted nonce could be replayed while its ts is still fresh.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { NonceWindows } from './nonce-window.js';
 
 export type RefusalReason = 'bad_signature' | 'missing_signature' | 'stale' | 'replay' | 'unknown_kind' | 'oversize' | 'malformed';
 export const REFUSAL_REASONS: readonly RefusalReason[] = ['bad_signature', 'missing_signature', 'stale', 'replay', 'unknown_kind', 'oversize', 'malformed'];
@@ -165,11 +168,14 @@ export class Verifier {
   private readonly ringNonce: (string | undefined)[] = [];
   private readonly ringTs: number[] = [];
   private head = 0;
+  /** Nonces of `Signer`'s form: a window per signer (./nonce-window.ts); the cache above takes any other. */
+  private readonly windows: NonceWindows;
 
   constructor(private readonly options: VerifierOptions) {
     this.kinds = new Set(options.kinds);
     this.ttlMs = options.ttlSeconds * 1000;
     this.now = options.now ?? Date.now;
+    this.windows = new NonceWindows(this.ttlMs);
   }
 
   /** Nonces held by the replay cache (never more than nonceCacheSize). */
@@ -206,8 +212,12 @@ export class Verifier {
     // Canonical text only: base64url's last character carries 2 unused bits, and a decoder skips stray characters.
     if (given.length !== SIG_BYTES || given.toString('base64url') !== sig) return refuse('malformed', 'sig is not the base64url text of 32 bytes');
     if (!timingSafeEqual(given, signatureOf(this.options.secret, kind, id, ts, nonce, payload))) return refuse('bad_signature', 'signature does not match');
-    this.forgetExpired(now);
+    // Also for a nonce the window takes: one could have come this way while the windows were full.
     if (this.seen.has(nonce)) return refuse('replay', 'nonce already seen');
+    const fresh = this.windows.accept(nonce, now);
+    if (fresh === false) return refuse('replay', 'nonce already seen (or older than its signer\'s window)');
+    if (fresh) return { ok: true };
+    this.forgetExpired(now);
     if (this.seen.size >= this.options.nonceCacheSize) this.forgetOldest();
     const cap = this.options.nonceCacheSize;
     const at = (this.head + this.seen.size) % cap;
