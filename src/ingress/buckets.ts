@@ -13,8 +13,12 @@ export type { BucketRule, TakeResult };
  * Where buckets are kept. `bucket` names the limit (the global one, or a route's);
  * `key` the client within it (an IP, a header value, or '' for a global limit).
  */
+export type TakeDone = (err: Error | null, result?: TakeResult) => void;
+
 export interface RateLimitStore {
   take(bucket: string, key: string, rule: BucketRule): TakeResult | Promise<TakeResult>;
+  /** The same take answered through a callback, for a store that answers later: no promise per request. */
+  takeLater?(bucket: string, key: string, rule: BucketRule, done: TakeDone): void;
   close?(): void | Promise<void>;
 }
 

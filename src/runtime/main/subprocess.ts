@@ -227,7 +227,19 @@ export class SubprocessManager {
     // not turn an outage of its store into an outage of the API (the backbone's own health
     // answers 503 while Redis is away).
     const open: TakeResult = { allowed: true, remaining: 0, resetMs: 0 };
-    const results = await Promise.all(msg.takes.map(async (t) => (store ? await Promise.resolve(store.take(t.bucket, t.key, t.rule)).catch(() => open) : open)));
+    let later = false;
+    const taken = msg.takes.map((t): TakeResult | Promise<TakeResult> => {
+      if (!store) return open;
+      try {
+        const r = store.take(t.bucket, t.key, t.rule);
+        if (r instanceof Promise) later = true;
+        return r;
+      } catch {
+        return open;
+      }
+    });
+    // The in-memory store answers at once: no promise per take unless one is pending.
+    const results = later ? await Promise.all(taken.map((r) => Promise.resolve(r).catch(() => open))) : (taken as TakeResult[]);
     this.tell({ type: 'rate', first: msg.first, results });
   }
 

@@ -23,6 +23,10 @@ function storeFor(store: RateLimitStore, fallback: LimitConfig | undefined) {
     incr(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void): void {
       const rule = this.rule!;
       const answer = (r: TakeResult): void => cb(null, { current: r.allowed ? rule.limit + rule.burst - r.remaining : rule.limit + rule.burst + 1, ttl: r.resetMs });
+      if (store.takeLater) {
+        store.takeLater(this.bucket, key, rule, (err, r) => (err ? cb(err) : answer(r!)));
+        return;
+      }
       let taken: TakeResult | Promise<TakeResult>;
       try {
         taken = store.take(this.bucket, key, rule);
