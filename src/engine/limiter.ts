@@ -17,7 +17,8 @@ export class Limiter implements Lane {
   readonly stats: HandlerStats = newHandlerStats('limit');
   private readonly queue: WaitQueue<Queued>;
   private readonly concurrency: number;
-  private readonly holding = new Set<PendingRequest>();
+  /** Requests holding a slot: a count and a mark on each (`p.holdsSlot`), no Set churned per request. */
+  private holding = 0;
 
   constructor(
     name: string,
@@ -30,7 +31,7 @@ export class Limiter implements Lane {
   }
 
   submit(payload: unknown, p: PendingRequest): void {
-    if (this.holding.size < this.concurrency && this.queue.size === 0) {
+    if (this.holding < this.concurrency && this.queue.size === 0) {
       this.stats.admitted++;
       this.start(p, payload);
       return;
@@ -39,15 +40,16 @@ export class Limiter implements Lane {
   }
 
   finished(p: PendingRequest): void {
-    if (!this.holding.delete(p)) return;
-    this.stats.running = this.holding.size;
+    if (!p.holdsSlot) return;
+    p.holdsSlot = false;
+    this.stats.running = --this.holding;
     const [next] = this.queue.take(1);
     if (next) this.start(next.ctx, next.request);
   }
 
   private start(p: PendingRequest, payload: unknown): void {
-    this.holding.add(p);
-    this.stats.running = this.holding.size;
+    p.holdsSlot = true;
+    this.stats.running = ++this.holding;
     this.settle.run(p, payload);
   }
 }

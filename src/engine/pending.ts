@@ -49,6 +49,8 @@ export class PendingRequest implements EngineContext {
   done = false;
   /** The limiter or batcher that scheduled this request: told when it ends. */
   lane: Lane | undefined;
+  /** Holds one of its limiter's slots (engine/limiter.ts). */
+  holdsSlot = false;
   /** Chunks a JSON caller receives as one array when the handler streams anyway. */
   collected: unknown[] | undefined;
   /** performance.now() when it reached the engine and when a handler took it (0: not observed). */

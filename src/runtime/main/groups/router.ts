@@ -46,7 +46,8 @@ export class GroupRouter implements EngineRelay {
   private readonly routes = new Map<string, { group: string; retry: number }>();
   private readonly members = new Map<string, Member[]>();
   private readonly relayed = new IdTable<Relayed>();
-  private readonly byOrigin = new Map<Link, Map<string, Relayed>>();
+  /** Per web process (or other origin), its requests by their own id: an IdTable, as `relayed` (see ../../../channel/id-table.ts). */
+  private readonly byOrigin = new Map<Link, IdTable<Relayed>>();
   private seq = 0;
   /** Rotates where a tie between equally loaded processes starts, so ties spread. */
   private turn = 0;
@@ -90,7 +91,7 @@ export class GroupRouter implements EngineRelay {
       return;
     }
     let mine = this.byOrigin.get(origin);
-    if (!mine) this.byOrigin.set(origin, (mine = new Map()));
+    if (!mine) this.byOrigin.set(origin, (mine = new IdTable<Relayed>()));
     mine.set(e.id, r);
     this.relayed.set(r.id, r);
   }
