@@ -14,8 +14,18 @@ export const EARLY = 16;
 export class TurnBatch {
   private scheduled = false;
 
-  /** `flush` sends everything queued so far; `early` when a batch reached EARLY items mid-turn. */
-  constructor(private readonly flush: (early: boolean) => unknown) {}
+  /**
+   * `flush` sends everything queued so far; `early` when a batch reached EARLY items mid-turn.
+   * `until: 'poll'` waits for the end of the event loop's poll phase instead (setImmediate):
+   * for a web process, whose requests each arrive in a socket callback of their own, after
+   * which `process.nextTick` runs; waiting for the poll phase to end gathers every request
+   * read in it, as the pipe link does. Measured at echo c=64 over Redis: 2.00 writes per
+   * request in the web process with nextTick.
+   */
+  constructor(
+    private readonly flush: (early: boolean) => unknown,
+    private readonly until: 'tick' | 'poll' = 'tick',
+  ) {}
 
   /** Something was queued, `queued` items so far: send now when that is many, else at the end of this turn. */
   kick(queued = 0): void {
@@ -25,7 +35,8 @@ export class TurnBatch {
     }
     if (this.scheduled) return;
     this.scheduled = true;
-    process.nextTick(this.run);
+    if (this.until === 'poll') setImmediate(this.run);
+    else process.nextTick(this.run);
   }
 
   private readonly run = (): void => {

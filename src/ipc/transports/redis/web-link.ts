@@ -217,7 +217,7 @@ export class RedisWebLink extends BackboneLink implements Link {
     this.batches = new Map();
     this.batched = 0;
     for (const [stream, b] of batches) if (b.ids.length > 0) void this.admit(stream, b);
-  });
+  }, 'poll');
 
   private admit(stream: string, { ids, args }: Pending): Promise<void> {
     return (this.cmd as unknown as Admit).appinfraAdmit(stream, this.maxLength, ...args).then(
@@ -242,7 +242,7 @@ export class RedisWebLink extends BackboneLink implements Link {
     if (frames.length === 0) return undefined;
     this.controlOut = [];
     return this.cmd.publish(this.keys.control, this.control.seal(frames)).catch(() => undefined);
-  });
+  }, 'poll');
 
   private readonly onReply = (_channel: Buffer, message: Buffer): void => {
     const es = this.replies.open(message);
