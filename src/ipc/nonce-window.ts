@@ -11,7 +11,8 @@
  */
 export class NonceWindows {
   private readonly peers = new Map<string, PeerWindow>();
-  private accepted = 0;
+  /** Calls so far: silent signers are forgotten every 1024. */
+  private checks = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -36,7 +37,7 @@ export class NonceWindows {
     const counter = parseInt(text, 36);
     // Canonical text only: "0a" and "a" must not be two nonces for one counter.
     if (!Number.isSafeInteger(counter) || counter < 0 || counter.toString(36) !== text) return undefined;
-    if ((++this.accepted & 1023) === 0) this.forget(now);
+    if ((++this.checks & 1023) === 0) this.forget(now);
     const prefix = nonce.slice(0, dot);
     let w = this.peers.get(prefix);
     if (!w) {
