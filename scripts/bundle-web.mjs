@@ -3,16 +3,19 @@
 // (every start, restart and recycle) reads one file instead of resolving and loading a few
 // hundred modules: Node 20 has no compile cache, and module loading was half of a start.
 //
-// The bundle is a CommonJS function body, not an ES module: src/runtime/web/bundle-loader.ts
-// compiles it with vm.Script, which takes a V8 code cache (Node 20 has none for modules), and
-// hands it `require`, `import()` and `import.meta.url`. Its first line names its content hash,
-// the key of that cache (V8 itself checks only the source's length).
+// The bundle is a CommonJS function body, not an ES module: its loader (bundle-loader.ts, built
+// here into the CommonJS file that is the web process's entry) compiles it with vm.Script,
+// which takes a V8 code cache (Node 20 has none for modules), and hands it `require`,
+// `import()` and `import.meta.url`. Its first line names its content hash, the key of that
+// cache (V8 itself checks only the source's length). A start that loads no ES module never
+// starts Node's ES module loader: that and the 17 files `appinfra/web` shares were 20 ms of a
+// start on this machine.
 //
-// Two kinds of module stay outside the bundle:
-// - modules the web process imports lazily (the GraphQL adapter), which stay lazy;
-// - the package's own modules that route modules share through `appinfra/web` (errors,
-//   the channel, replySse): a second copy inside the bundle would make `instanceof` fail
-//   between an error a route module throws and the one the web process maps to a status;
+// What stays outside the bundle:
+// - modules the web process imports lazily (the GraphQL adapter, the Redis link), which stay
+//   lazy. They import the package's files themselves, so a web process that loads one holds
+//   a second copy of those files (errors, the request contract): the few classes whose
+//   instances cross between copies answer `instanceof` by a mark (src/contract/same-class.ts);
 // - packages that read files of their own at run time or load native code (swagger-ui's
 //   static assets, msgpackr's optional native extension), the lazily imported GraphQL
 //   stack, which only GraphQL routes pay for, and the OpenAPI plugins, loaded on the first
@@ -28,29 +31,21 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = resolve(process.argv[2] ?? resolve(root, 'dist'));
 const ENTRY = resolve(dist, 'runtime/web/entry.js');
 const OUT = resolve(dist, 'web-entry.bundle.cjs');
-const PUBLIC_WEB = resolve(dist, 'web.js');
+const LOADER = resolve(dist, 'runtime/web/bundle-loader.js');
+const LOADER_OUT = resolve(dist, 'runtime/web/bundle-loader.cjs');
 // pino is bundled: its ~30 files went through the CommonJS loader at every start. Only its
 // transports start workers from files beside its own (thread-stream's); the web process's logger
 // writes to a stream and never starts one.
 const EXTERNAL_PACKAGES = ['mercurius', 'graphql', '@fastify/swagger', '@fastify/swagger-ui', 'msgpackr', 'thread-stream'];
 
-/** The package's own files that `appinfra/web` loads: they must exist once per process. */
-async function sharedModules() {
-  const r = await build({ absWorkingDir: root, entryPoints: [PUBLIC_WEB], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, packages: 'external', outfile: '/dev/null', logLevel: 'error' });
-  return new Set(Object.keys(r.metafile.inputs).map((f) => resolve(root, f)));
-}
-
-const shared = await sharedModules();
-const keepShared = {
-  name: 'keep-shared',
+const lazyStaysFile = {
+  name: 'lazy-stays-file',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
-      const target = resolve(args.resolveDir, args.path);
       // A lazily imported module stays a file of its own: inside the bundle, its own imports
       // (mercurius, graphql) would become static imports of the bundle and load at every start.
-      if (!shared.has(target) && args.kind !== 'dynamic-import') return undefined;
-      // Point the bundle (which lives in dist/) at the very file route modules load.
-      return { path: `./${relative(dirname(OUT), target)}`, external: true };
+      if (args.kind !== 'dynamic-import') return undefined;
+      return { path: `./${relative(dirname(OUT), resolve(args.resolveDir, args.path))}`, external: true };
     });
   },
 };
@@ -86,11 +81,11 @@ const result = await build({
   target: 'node20',
   format: 'cjs',
   external: EXTERNAL_PACKAGES,
-  plugins: [keepShared, lazyModules],
-  // Half the bytes to read and compile at every start (~7 ms here). The cost: frames inside the
-  // web process's own code have short names in a stack trace. keepNames would restore them, at
-  // one defineProperty per function while the bundle loads, which cost more than it saved.
-  minify: true,
+  plugins: [lazyStaysFile, lazyModules],
+  // Fewer bytes to read and compile at every start (1.9 -> 1.2 MB). Names stay: pino logs an
+  // error's class by its constructor's name, and stack traces name their frames.
+  minifyWhitespace: true,
+  minifySyntax: true,
   define: { 'import.meta.url': '__appinfraImportMetaUrl' },
   legalComments: 'none',
   logLevel: 'warning',
@@ -104,10 +99,28 @@ const code = result.outputFiles[0].text
   .split('\n')
   .map((line) => (/^\s*(\*|\/\/)/.test(line) ? line : line.replace(/(?<![\w$.])import\(([^)]{0,80})/g, (_, arg) => (calls.push(arg), `__appinfraImport(${arg}`))))
   .join('\n');
-const odd = calls.filter((arg) => !/^("\.{1,2}\/|"@?[a-z]|[a-zA-Z]+\()/.test(arg));
+const odd = calls.filter((arg) => !/^("\.{1,2}\/|"@?[a-z]|[\w$]+\()/.test(arg));
 if (calls.length === 0 || odd.length > 0) throw new Error(`bundle-web: unexpected dynamic imports: ${JSON.stringify(odd.length ? odd : calls)}`);
+// esbuild escapes every non-ASCII character (its default charset): the loader reads the file as latin1.
+if (/[^\p{ASCII}]/u.test(code)) throw new Error('bundle-web: the bundle holds a non-ASCII character');
 const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
 writeFileSync(OUT, `// appinfra-web-bundle ${hash}\n${code}`);
 // The previous layout, and the code caches of earlier bundles (their hash is in their name).
 rmSync(resolve(dist, 'web-entry.bundle.js'), { force: true });
 for (const f of readdirSync(dist)) if (f.includes('.v8cache')) rmSync(resolve(dist, f), { force: true });
+
+// The web process's entry: the loader, as CommonJS (an ES module entry starts Node's ES module
+// loader, ~10 ms). It keeps its place beside the ES module it is built from, so the paths it
+// computes from its own URL are the same.
+await build({
+  entryPoints: [LOADER],
+  outfile: LOADER_OUT,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  define: { 'import.meta.url': '__appinfraLoaderUrl' },
+  banner: { js: "const __appinfraLoaderUrl = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,3 +1,5 @@
+import { isInstance, markClasses } from './same-class.js';
+
 /**
  * What an engine handler receives for a forward route: the HTTP request as plain data.
  * Every protocol adapter builds this shape, so one engine handler serves HTTP JSON, SSE,
@@ -30,4 +32,11 @@ export class RawForward {
   get id(): string {
     return this.head.id;
   }
+
+  /** A web process's Redis link (a module of its own) writes the bundle's `RawForward`s: see same-class.ts. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
+  }
 }
+
+markClasses({ RawForward });

@@ -1,4 +1,5 @@
 import { CODES, type ErrorCode } from './codes.js';
+import { isInstance, markClasses } from '../contract/same-class.js';
 
 /**
  * Every error the framework raises is a class with a stable `code` (codes.ts), a message
@@ -16,6 +17,11 @@ export class AppinfraError extends Error {
     this.code = code;
     this.status = status;
     if (details !== undefined) this.details = details;
+  }
+
+  /** Any copy's instance counts (contract/same-class.ts): a web process can hold two copies of this module. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
   }
 }
 
@@ -198,3 +204,5 @@ export class ListenError extends StateError {
     this.reason = reason;
   }
 }
+
+markClasses({ AppinfraError, ConfigError, BuildError, StateError, OverloadedError, ResponseTimeoutError, ChannelClosedError, ClientGoneError, EngineError, CallbackError, QueueEmptyError, QueueClosedError, EncodeError, DecodeError, InvalidJsonBodyError, ListenError });

@@ -52,7 +52,7 @@ test('the built package is importable as `appinfra` from plain node (no TypeScri
     await sub.stop(2);
     console.log(JSON.stringify({
       body,
-      sub: { up: up.up, engineIsMain: up.engine === process.pid, webIsChild: child.pid !== process.pid, bundled: child.spawnargs.some((a) => a.endsWith('bundle-loader.js')) },
+      sub: { up: up.up, engineIsMain: up.engine === process.pid, webIsChild: child.pid !== process.pid, bundled: child.spawnargs.some((a) => a.endsWith('bundle-loader.cjs')) },
       tea: { status: tea.status, code: teaBody.code, message: teaBody.message },
       port: new ApiConfig().port,
       workers: new UvicornConfig().workers,

@@ -21,14 +21,15 @@ const here = fileURLToPath(import.meta.url);
 /**
  * The web process's entry: the loader of the single-file bundle `npm run build` makes (a
  * start compiles one file, from a V8 code cache, instead of loading a few hundred modules),
- * else the entry beside this file (`.ts` under a TypeScript loader).
+ * built as CommonJS so that a start needs no ES module loader; else the entry beside this
+ * file (`.ts` under a TypeScript loader).
  */
 export const WEB_ENTRY = webEntry();
 
 function webEntry(): string {
   if (extname(here) === '.js') {
     const bundle = fileURLToPath(new URL('../../web-entry.bundle.cjs', import.meta.url));
-    if (existsSync(bundle)) return fileURLToPath(new URL('../web/bundle-loader.js', import.meta.url));
+    if (existsSync(bundle)) return fileURLToPath(new URL('../web/bundle-loader.cjs', import.meta.url));
   }
   return fileURLToPath(new URL(`../web/entry${extname(here)}`, import.meta.url));
 }

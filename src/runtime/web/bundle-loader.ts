@@ -19,7 +19,9 @@ import type { CodeCacheState } from '../../contract/control.js';
 
 const bundle = fileURLToPath(new URL('../../web-entry.bundle.cjs', import.meta.url));
 const bundleUrl = pathToFileURL(bundle).href;
-const source = readFileSync(bundle, 'utf8');
+// The build keeps the bundle ASCII (scripts/bundle-web.mjs checks): read as latin1, it is copied
+// into a one-byte string without UTF-8 decoding (3 ms of a start here).
+const source = readFileSync(bundle, 'latin1');
 const hash = /^\/\/ appinfra-web-bundle (\w+)\n/.exec(source)?.[1];
 const dir = process.env.APPINFRA_CODE_CACHE_DIR ?? dirname(bundle);
 const cacheFile = hash && dir !== 'off' ? join(dir, `web-entry.bundle.${hash}.${process.version}-${process.arch}.v8cache`) : undefined;
