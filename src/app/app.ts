@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import { AppinfraError, ConfigError, StateError } from '../errors/index.js';
 import { parseYamlText } from './yaml.js';
 import type { AppSpec } from './builder.js';
@@ -8,6 +8,9 @@ import { createLogger, isLogLevel, LOG_LEVELS, type Logger, type LogLevel } from
 import type { Plugin } from './plugin.js';
 import type { Tool, ToolContext } from './tool.js';
 import { onStopSignal } from '../process/signals.js';
+import { lazyPackage } from '../process/lazy-package.js';
+
+const commander = lazyPackage<typeof import('commander')>('commander');
 
 interface Chosen {
   tool: Tool;
@@ -92,7 +95,7 @@ export class App {
     try {
       await program.parseAsync([...argv], { from: 'user' });
     } catch (err) {
-      if (!(err instanceof CommanderError)) throw err;
+      if (!(err instanceof commander().CommanderError)) throw err;
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
       return EXIT.USAGE;
     }
@@ -105,6 +108,7 @@ export class App {
 
   private program(choose: (c: Chosen) => void): Command {
     const io = this.spec.io;
+    const { Command, Option } = commander();
     const program = new Command(this.name)
       .description(this.description)
       .exitOverride()
@@ -132,7 +136,7 @@ export class App {
               return parse(value);
             } catch (err) {
               // commander reports InvalidArgumentError as a usage error naming the option.
-              throw new InvalidArgumentError((err as Error).message);
+              throw new (commander().InvalidArgumentError)((err as Error).message);
             }
           });
         }

@@ -1,12 +1,14 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError } from '../errors/index.js';
+import { lazyPackage } from '../process/lazy-package.js';
+
+const yaml = lazyPackage<typeof import('yaml')>('yaml');
 
 /** Parses YAML text; a syntax error names the line and column and shows them, with a caret under the column. */
 export function parseYamlText(text: string, source: string): unknown {
   try {
-    return parseYaml(text);
+    return yaml().parse(text);
   } catch (err) {
-    if (err instanceof YAMLParseError) {
+    if (err instanceof yaml().YAMLParseError) {
       const pos = err.linePos?.[0];
       // The parser's first line ends in "at line N, column M:"; the place is said (and shown) here instead.
       const what = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?\s*$/, '');

@@ -1,4 +1,7 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { lazyPackage } from '../../../process/lazy-package.js';
+
+const ioredis = lazyPackage<typeof import('ioredis')>('ioredis');
 
 /**
  * An ioredis connection for the backbone. Commands fail at once while Redis is down
@@ -15,7 +18,7 @@ export function backboneConnection(url: string, password: string | undefined, na
     ...extra,
   };
   if (password !== undefined) options.password = password;
-  const redis = new Redis(url, options);
+  const redis = new (ioredis().Redis)(url, options);
   // Connection errors are reported through status and `close`; without a listener ioredis logs each retry.
   redis.on('error', () => undefined);
   return redis;
