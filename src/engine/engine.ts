@@ -13,9 +13,8 @@ import { summarize, type HandlerStats } from './handler-stats.js';
 import type { Lane, Settle } from './lane.js';
 import { Limiter, type LimitOptions } from './limiter.js';
 import { StepLoop, type StepHandler } from './steps.js';
-import { context, trace } from '@opentelemetry/api';
 import { engineSpan, endEngineSpan } from '../observability/engine-span.js';
-import { isTracing } from '../observability/tracing.js';
+import { isTracing, otel } from '../observability/tracing.js';
 import type { Outcome } from './pending.js';
 
 /** What a metrics exporter learns of each request the engine ends (set with `engine.observe`). */
@@ -339,8 +338,10 @@ export class Engine {
       if (channels.dispatch.hasSubscribers) channels.dispatch.publish({ id: p.id, route: p.route, replyTo: p.replyTo, traceparent: p.traceparent, via: 'handler' });
       if (p.arrived !== 0) p.taken = performance.now();
       // The handler's own spans (and the SDK's auto-instrumentation) nest under the engine's span.
-      if (p.span !== undefined) context.with(trace.setSpan(context.active(), p.span), () => this.run(handler, payload, p));
-      else this.run(handler, payload, p);
+      if (p.span !== undefined) {
+        const { context, trace } = otel();
+        context.with(trace.setSpan(context.active(), p.span), () => this.run(handler, payload, p));
+      } else this.run(handler, payload, p);
       return;
     }
     if (this.requestQ) {

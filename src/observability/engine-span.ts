@@ -1,6 +1,6 @@
-import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { Outcome, PendingRequest } from '../engine/pending.js';
-import { appinfraTracer, remoteContext } from './tracing.js';
+import { appinfraTracer, otel, remoteContext } from './tracing.js';
 
 /**
  * The engine's span for one request: a child of the web process's server span, whose
@@ -9,7 +9,7 @@ import { appinfraTracer, remoteContext } from './tracing.js';
 export function engineSpan(p: PendingRequest): Span {
   const span = appinfraTracer().startSpan(
     `engine ${p.route ?? '(default)'}`,
-    { kind: SpanKind.CONSUMER, attributes: { 'appinfra.id': p.id, 'appinfra.route': p.route ?? '', 'appinfra.reply_to': p.replyTo, 'appinfra.port': p.port, 'appinfra.stream': p.isStream } },
+    { kind: otel().SpanKind.CONSUMER, attributes: { 'appinfra.id': p.id, 'appinfra.route': p.route ?? '', 'appinfra.reply_to': p.replyTo, 'appinfra.port': p.port, 'appinfra.stream': p.isStream } },
     remoteContext(p.traceparent, p.traceparent ? { traceparent: p.traceparent } : undefined),
   );
   if (p.arrived === 0) p.arrived = performance.now();
@@ -26,6 +26,6 @@ export function endEngineSpan(p: PendingRequest, outcome: Outcome): void {
   span.setAttribute('appinfra.queue_wait_ms', taken - p.arrived);
   span.setAttribute('appinfra.engine_ms', now - taken);
   if (p.isStream) span.setAttribute('appinfra.chunks', p.chunks);
-  if (outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR });
+  if (outcome === 'failed') span.setStatus({ code: otel().SpanStatusCode.ERROR });
   span.end();
 }

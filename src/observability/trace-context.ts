@@ -4,7 +4,12 @@
  * server span's back (`traceparent`, and Level 2's `traceresponse`). Parsing is strict
  * (untrusted header bytes): a value that is not version 00 with non-zero ids is ignored.
  */
-import { TraceFlags, isSpanContextValid, type SpanContext } from '@opentelemetry/api';
+import type { SpanContext } from '@opentelemetry/api';
+
+/** W3C trace context's `sampled` flag (the API's `TraceFlags.SAMPLED`): the only flag carried on. */
+const SAMPLED = 0x01;
+/** An id of zeros is invalid (W3C trace context, and the API's `isSpanContextValid`). */
+const ZEROS = /^0+$/;
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
@@ -16,12 +21,12 @@ export function parseTraceparent(value: string | undefined): SpanContext | undef
   const [, version, traceId, spanId, flags, rest] = m;
   // Version ff is invalid; version 00 has nothing after the flags (later versions may).
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
-  const sc: SpanContext = { traceId: traceId!, spanId: spanId!, traceFlags: parseInt(flags!, 16) & TraceFlags.SAMPLED, isRemote: true };
-  return isSpanContextValid(sc) ? sc : undefined;
+  const sc: SpanContext = { traceId: traceId!, spanId: spanId!, traceFlags: parseInt(flags!, 16) & SAMPLED, isRemote: true };
+  return ZEROS.test(traceId!) || ZEROS.test(spanId!) ? undefined : sc;
 }
 
 export function formatTraceparent(sc: SpanContext): string {
-  return `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & TraceFlags.SAMPLED}`;
+  return `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & SAMPLED}`;
 }
 
 /** The trace id of a `traceparent` value, for log lines; undefined when there is none. */

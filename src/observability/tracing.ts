@@ -6,23 +6,35 @@
  * web side installs its hooks only when a tracer provider is registered at build time, and
  * the engine checks one global before it starts a span.
  */
-import { ROOT_CONTEXT, ProxyTracerProvider, SpanKind, SpanStatusCode, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { formatTraceparent, parseTraceparent } from './trace-context.js';
+import { lazyPackage } from '../process/lazy-package.js';
 
 export const TRACER_NAME = 'appinfra';
 
+/**
+ * The API itself loads only once a provider is registered (its 44 files were 40 ms of every
+ * process's start here). It keeps what is registered in one global per major version, which
+ * every copy of the API in a process shares: nothing there, no SDK.
+ */
+export const otel = lazyPackage<typeof import('@opentelemetry/api')>('@opentelemetry/api');
+const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
 /** What the API returns while no SDK is registered. */
-const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+let noopProvider: unknown;
 
 /** True once the user registered a tracer provider (an SDK) in this process. */
 export function isTracing(): boolean {
+  if ((globalThis as Record<symbol, { trace?: unknown } | undefined>)[API_GLOBAL]?.trace === undefined) return false;
+  const { ProxyTracerProvider, trace } = otel();
+  noopProvider ??= new ProxyTracerProvider().getDelegate();
   const p = trace.getTracerProvider();
-  return !(p instanceof ProxyTracerProvider) || p.getDelegate() !== NOOP_PROVIDER;
+  return !(p instanceof ProxyTracerProvider) || p.getDelegate() !== noopProvider;
 }
 
 let tracer: Tracer | undefined;
 export function appinfraTracer(): Tracer {
-  return (tracer ??= trace.getTracer(TRACER_NAME));
+  return (tracer ??= otel().trace.getTracer(TRACER_NAME));
 }
 
 /**
@@ -32,10 +44,12 @@ export function appinfraTracer(): Tracer {
  */
 export function remoteContext(traceparent: string | undefined, carrier?: Record<string, unknown>): Context {
   if (carrier) {
+    const { propagation, trace, ROOT_CONTEXT } = otel();
     const extracted = propagation.extract(ROOT_CONTEXT, carrier);
     if (trace.getSpanContext(extracted)) return extracted;
   }
   const sc = parseTraceparent(traceparent);
+  const { trace, ROOT_CONTEXT } = otel();
   return sc ? trace.setSpanContext(ROOT_CONTEXT, sc) : ROOT_CONTEXT;
 }
 
@@ -44,4 +58,3 @@ export function traceparentOfSpan(span: Span): string {
   return formatTraceparent(span.spanContext());
 }
 
-export { SpanKind, SpanStatusCode };

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Span } from '@opentelemetry/api';
-import { SpanKind, SpanStatusCode, appinfraTracer, remoteContext, traceparentOfSpan } from '../../../observability/tracing.js';
+import { appinfraTracer, otel, remoteContext, traceparentOfSpan } from '../../../observability/tracing.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +27,7 @@ export function installTracing(app: FastifyInstance): void {
     const parent = remoteContext(typeof tp === 'string' ? tp : undefined, req.headers);
     const span = tracer.startSpan(
       `${req.method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'http.route': route, 'url.path': req.url.split('?', 1)[0]! } },
+      { kind: otel().SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'http.route': route, 'url.path': req.url.split('?', 1)[0]! } },
       parent,
     );
     req.appinfraSpan = span;
@@ -48,6 +48,6 @@ function endServerSpan(span: Span | null, status: number, id: string): void {
   if (!span) return;
   span.setAttribute('http.response.status_code', status);
   if (id) span.setAttribute('appinfra.id', id);
-  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  if (status >= 500) span.setStatus({ code: otel().SpanStatusCode.ERROR });
   span.end();
 }
