@@ -200,6 +200,7 @@ async function main(): Promise<void> {
       leaked.push(...k.leaked);
       log(`web process fork to listening: ${cs.webForkToListeningMs.map((x) => x.toFixed(0)).join(', ')} ms; code cache ${JSON.stringify(cs.webCodeCache)}\n`);
       log(`kill -9 to serving again: ${k.ms.map((x) => x.toFixed(0)).join(', ')} ms\n`);
+      log(`node -e 0, spawn to exit: ${cs.nodeBareMs.map((x) => x.toFixed(0)).join(', ')} ms\n`);
       const pack = (xs: number[]) => ({ median: round1(median(xs)), runs: xs.map(round1) });
       cold = {
         n: coldN,
@@ -207,6 +208,7 @@ async function main(): Promise<void> {
         webForkToListeningMs: pack(cs.webForkToListeningMs),
         webCodeCache: cs.webCodeCache,
         kill9ToServingMs: pack(k.ms),
+        nodeBareMs: pack(cs.nodeBareMs),
       };
     }
   } finally {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { fetchOnce, pollUntil, type Answer } from './http.js';
 import { freePort, startServer, stopServer, type Running, type ServerSpec } from './servers.js';
 
@@ -10,7 +11,21 @@ export interface ColdStartResult {
   webCodeCache: Record<string, number>;
   /** One web worker, restart delay 0: kill -9 of the web process to the next 200 from POST /echo, ms. */
   kill9ToServingMs: number[];
+  /**
+   * Spawn to exit of `node -e 0`, once per round: what any Node process costs on this machine
+   * before it runs a line (an environment such as NODE_EXTRA_CA_CERTS adds to it).
+   */
+  nodeBareMs: number[];
   leaked: number[];
+}
+
+function bareNode(): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', () => resolve(performance.now() - t0));
+  });
 }
 
 function echoed(body: string): (a: Answer) => boolean {
@@ -22,8 +37,9 @@ function echoed(body: string): (a: Answer) => boolean {
  * runs from the spawn to the first right answer, polled every 2 ms on a port chosen here.
  */
 export async function coldStarts(specs: ServerSpec[], n: number, body: string, env: Record<string, string>, log: (s: string) => void): Promise<ColdStartResult> {
-  const out: ColdStartResult = { firstAnswerMs: Object.fromEntries(specs.map((s) => [s.key, []])), webForkToListeningMs: [], webCodeCache: {}, kill9ToServingMs: [], leaked: [] };
+  const out: ColdStartResult = { firstAnswerMs: Object.fromEntries(specs.map((s) => [s.key, []])), webForkToListeningMs: [], webCodeCache: {}, kill9ToServingMs: [], nodeBareMs: [], leaked: [] };
   for (let i = 0; i < n; i++) {
+    out.nodeBareMs.push(await bareNode());
     for (const spec of specs) {
       const port = await freePort();
       const t0 = performance.now();

@@ -90,8 +90,8 @@ export function markdown(r: Result): string {
     out.push('');
     out.push(
       table(
-        ['', ...cold.map(([k]) => servers.find((s) => s.key === k)?.label ?? k), 'appinfra web process, fork to listening', 'kill -9 to serving again (1 worker)'],
-        [['ms', ...cold.map(([, v]) => ms(v.median)), ms(cs.webForkToListeningMs.median), `${ms(cs.kill9ToServingMs.median)} (n=${cs.kill9ToServingMs.runs.length})`]],
+        ['', ...cold.map(([k]) => servers.find((s) => s.key === k)?.label ?? k), 'appinfra web process, fork to listening', 'kill -9 to serving again (1 worker)', 'node -e 0, spawn to exit'],
+        [['ms', ...cold.map(([, v]) => ms(v.median)), ms(cs.webForkToListeningMs.median), `${ms(cs.kill9ToServingMs.median)} (n=${cs.kill9ToServingMs.runs.length})`, cs.nodeBareMs ? ms(cs.nodeBareMs.median) : 'n/a']],
       ),
     );
     out.push('');

@@ -44,6 +44,8 @@ export interface Result {
     /** How many of those web processes took the bundle's V8 code cache (`accepted`), or not. */
     webCodeCache?: Record<string, number>;
     kill9ToServingMs: { median: number; runs: number[] };
+    /** `node -e 0`, spawn to exit, in the same rounds: the floor any Node process pays here. */
+    nodeBareMs?: { median: number; runs: number[] };
   };
   /** The demo's continuous batching at 16 streams (bench/lib/demo-tokens.ts). */
   demoTokens?: { streams: number; tokensPerStream: number; batchedTokensPerSec: number; unbatchedTokensPerSec: number; gain: number };
