@@ -1,7 +1,9 @@
 /**
  * The web process's entry when the package is built: runs the single-file bundle
  * (scripts/bundle-web.mjs) through vm.Script with a V8 code cache, because Node 20 has no
- * compile cache and compiling the bundle was a fifth of a start-up.
+ * compile cache and compiling the bundle was a fifth of a start-up. The build turns this
+ * module into CommonJS beside it (bundle-loader.cjs, the file the main process forks), so a
+ * start that loads no ES module never starts Node's ES module loader.
  *
  * The cache is written by the first web process once it listens (not before: functions V8
  * compiled lazily while the app was built are then in it too), beside the bundle or in
