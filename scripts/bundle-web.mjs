@@ -59,7 +59,7 @@ const LAZY = { 'node:http2': 'object', 'node:https': 'object', 'thread-stream': 
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
-    b.onResolve({ filter: /^(node:http2|node:https|thread-stream)$/ }, (args) =>
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(LAZY).join('|')})$`) }, (args) =>
       args.namespace === 'lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy' },
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {

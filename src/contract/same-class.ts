@@ -6,28 +6,28 @@
  * process then holds two copies of `OverloadedError` or `RawForward`, and an error made by
  * one must still be an `OverloadedError` to the other.
  *
- * A marked class's `instanceof` holds for any value with a class of the same mark on its
- * prototype chain, whichever copy made it. A subclass without a mark of its own (a user's
- * `class MyError extends EngineError`) keeps the ordinary check, so it is not mistaken for
- * its parent.
+ * Each marked class's prototype carries the names of the marked classes it descends from
+ * (itself included), so the check is one property read: `RawForward` is checked for every
+ * envelope a link frames, and a plain payload misses at once. A subclass without a mark of
+ * its own (a user's `class MyError extends EngineError`) keeps the ordinary check, so it is
+ * not mistaken for its parent.
  */
-const MARK = Symbol.for('appinfra.classMark');
+const MARKS = Symbol.for('appinfra.classMarks');
 
-type Marked = { [MARK]?: string };
+type Marked = { [MARKS]?: readonly string[] };
+type AnyClass = abstract new (...args: never[]) => unknown;
 
-/** Gives each class its key as its mark: `markClasses({ RawForward })`. */
-export function markClasses(classes: Record<string, abstract new (...args: never[]) => unknown>): void {
-  for (const [name, cls] of Object.entries(classes)) Object.defineProperty(cls, MARK, { value: name });
+/** Gives each class its key as its mark: `markClasses({ RawForward })`. Parents before children. */
+export function markClasses(classes: Record<string, AnyClass>): void {
+  for (const [name, cls] of Object.entries(classes)) {
+    const inherited = (Object.getPrototypeOf(cls.prototype) as Marked | null)?.[MARKS] ?? [];
+    Object.defineProperty(cls.prototype, MARKS, { value: [name, ...inherited] });
+  }
 }
 
 /** The body of a marked class's `static [Symbol.hasInstance]`. */
-export function isInstance(cls: object, value: unknown): boolean {
-  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
-  if (typeof value !== 'object' || value === null || !Object.hasOwn(cls, MARK)) return false;
-  const mark = (cls as Marked)[MARK];
-  for (let proto: unknown = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
-    const ctor = Object.hasOwn(proto as object, 'constructor') ? (proto as { constructor: unknown }).constructor : undefined;
-    if (typeof ctor === 'function' && Object.hasOwn(ctor, MARK) && (ctor as Marked)[MARK] === mark) return true;
-  }
-  return false;
+export function isInstance(cls: AnyClass, value: unknown): boolean {
+  const proto = cls.prototype as Marked;
+  if (!Object.hasOwn(proto, MARKS)) return Function.prototype[Symbol.hasInstance].call(cls, value);
+  return (typeof value === 'object' && value !== null && (value as Marked)[MARKS]?.includes(proto[MARKS]![0]!)) === true;
 }

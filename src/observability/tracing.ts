@@ -43,13 +43,12 @@ export function appinfraTracer(): Tracer {
  * the hop works even when the user registered a tracer but no propagator.
  */
 export function remoteContext(traceparent: string | undefined, carrier?: Record<string, unknown>): Context {
+  const { propagation, trace, ROOT_CONTEXT } = otel();
   if (carrier) {
-    const { propagation, trace, ROOT_CONTEXT } = otel();
     const extracted = propagation.extract(ROOT_CONTEXT, carrier);
     if (trace.getSpanContext(extracted)) return extracted;
   }
   const sc = parseTraceparent(traceparent);
-  const { trace, ROOT_CONTEXT } = otel();
   return sc ? trace.setSpanContext(ROOT_CONTEXT, sc) : ROOT_CONTEXT;
 }
 
