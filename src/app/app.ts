@@ -108,7 +108,7 @@ export class App {
 
   private program(choose: (c: Chosen) => void): Command {
     const io = this.spec.io;
-    const { Command, Option } = commander();
+    const { Command, Option, InvalidArgumentError } = commander();
     const program = new Command(this.name)
       .description(this.description)
       .exitOverride()
@@ -136,7 +136,7 @@ export class App {
               return parse(value);
             } catch (err) {
               // commander reports InvalidArgumentError as a usage error naming the option.
-              throw new (commander().InvalidArgumentError)((err as Error).message);
+              throw new InvalidArgumentError((err as Error).message);
             }
           });
         }
