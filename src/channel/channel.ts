@@ -14,7 +14,7 @@ import {
 } from '../errors/index.js';
 import { channels, requestTracing, type RequestTraceContext } from '../observability/diagnostics.js';
 import { Deadlines } from './deadlines.js';
-import { IdTable } from './id-table.js';
+import { SeqTable } from './seq-table.js';
 import { CallWaiter, StreamWaiter } from './waiters.js';
 import type { Waiter } from './waiter.js';
 
@@ -72,7 +72,7 @@ type Outcome = 'ok' | 'error' | 'timeout' | 'cancelled' | 'closed';
  */
 export class IPCChannel {
   readonly replyTo: string;
-  private readonly waiters = new IdTable<Waiter>();
+  private readonly waiters = new SeqTable<Waiter>();
   private readonly deadlines = new Deadlines<Waiter>((w) => this.end(w, new ResponseTimeoutError(), true));
   private link: Link | undefined;
   private running = false;
@@ -212,7 +212,7 @@ export class IPCChannel {
     waiter.route = options.route;
     waiter.traceparent = options.traceparent;
     waiter.started = performance.now();
-    this.waiters.set(id, waiter);
+    this.waiters.add(waiter);
     this.deadlines.add(waiter, timeoutMs, waiter.started);
     this.stats.submitted++;
     if (channels.ingress.hasSubscribers) channels.ingress.publish({ id, route: options.route, port, replyTo: this.replyTo, traceparent: options.traceparent });
@@ -327,7 +327,7 @@ export class IPCChannel {
 
   private remove(w: Waiter): void {
     w.ended = true;
-    this.waiters.delete(w.id);
+    this.waiters.delete(w);
     this.deadlines.delete(w);
   }
 

@@ -6,7 +6,7 @@ import type { EngineHandler } from './context.js';
 import { PendingRequest, isFinalChunk, type PendingHooks } from './pending.js';
 import { readResponseItem } from './response-item.js';
 import type { Queue } from './queue.js';
-import { IdTable } from '../channel/id-table.js';
+import { SeqTable } from '../channel/seq-table.js';
 import { channels } from '../observability/diagnostics.js';
 import { Batcher, type BatchHandler, type BatchOptions } from './batcher.js';
 import { summarize, type HandlerStats } from './handler-stats.js';
@@ -64,8 +64,8 @@ export class Engine {
   /** Handlers that schedule their own requests: concurrency limits, batchers, step loops. */
   private readonly lanes = new Map<string, Lane & { readonly stats: HandlerStats }>();
   private fallback: EngineHandler | undefined;
-  /** Requests in flight by id: an IdTable, not a Map (see its comment: a Map here kept every finished request alive past a scavenge). */
-  private readonly pending = new IdTable<PendingRequest>();
+  /** Requests in flight by id: not a Map (see ../channel/id-table.ts: a Map here kept every finished request alive past a scavenge). */
+  private readonly pending = new SeqTable<PendingRequest>();
   private readonly links = new Set<Link>();
   /** The one timer that sends handler figures to the web processes a moment after activity. */
   private figuresTimer: NodeJS.Timeout | undefined;
@@ -233,7 +233,7 @@ export class Engine {
   private readonly hooks: PendingHooks = {
     logger: () => this.logger,
     finished: (p, outcome) => {
-      if (this.pending.get(p.id) === p) this.pending.delete(p.id);
+      this.pending.delete(p);
       if (p.lane) {
         p.lane.finished(p);
         this.figuresSoon();
@@ -307,7 +307,7 @@ export class Engine {
       return;
     }
     const p = new PendingRequest(e, link, this.hooks);
-    this.pending.set(p.id, p);
+    this.pending.add(p);
     if (this.observer !== undefined) p.arrived = performance.now();
     if (isTracing()) p.span = engineSpan(p);
     let payload: unknown;

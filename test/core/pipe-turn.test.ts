@@ -41,7 +41,8 @@ for (const codec of ['json', 'msgpack', 'v8']) {
   test(`${codec}: chunks of interleaved streams in one turn keep each stream's order, and each chunk is what it was when sent`, async () => {
     const { sender, got, writes, close } = await links(codec);
     const shared = { n: 0 };
-    for (let i = 0; i < 5; i++) {
+    // Below the flush bound (8 frames at an end): one turn, one write.
+    for (let i = 0; i < 3; i++) {
       shared.n = i;
       sender.send({ kind: 'chunk', id: 'a', payload: shared });
       sender.send({ kind: 'chunk', id: 'b', payload: { i } });
@@ -50,22 +51,37 @@ for (const codec of ['json', 'msgpack', 'v8']) {
     // After the end of a stream, a chunk with the same id must not jump ahead of it.
     sender.send({ kind: 'chunk', id: 'a', payload: 'late' });
     sender.send({ kind: 'chunk', id: 'c', payload: undefined });
-    await waitFor(() => got.length === 13, 2000, 'all envelopes');
+    await waitFor(() => got.length === 9, 2000, 'all envelopes');
     const of = (id: string) => got.filter((e) => e.id === id).map((e) => (e.kind === 'chunk' ? e.payload : e.kind));
-    assert.deepEqual(of('a'), [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, 'end', 'late']);
-    assert.deepEqual(of('b'), [0, 1, 2, 3, 4].map((i) => ({ i })));
+    assert.deepEqual(of('a'), [{ n: 0 }, { n: 1 }, { n: 2 }, 'end', 'late']);
+    assert.deepEqual(of('b'), [0, 1, 2].map((i) => ({ i })));
     assert.deepEqual(of('c'), [undefined]);
     assert.equal(writes(), 1, 'everything sent in one turn leaves in one write');
     await close();
   });
 }
 
-test('a busy turn does not hold its frames to the end: every 16 frames leave at once, the rest when the turn ends, in order', async () => {
+test('a busy turn does not hold its requests to the end: every 8 leave at once, the rest when the turn ends, in order', async () => {
+  const { sender, got, writes, close } = await links('json');
+  for (let i = 0; i < 20; i++) sender.send({ kind: 'request', id: `r${i}`, payload: i });
+  assert.equal(writes(), 2, 'two full batches written while the turn still runs');
+  await waitFor(() => got.length === 20, 2000, 'all envelopes');
+  assert.equal(writes(), 3, 'the last 4 in one write at the end of the turn');
+  assert.deepEqual(got.map((e) => e.payload), Array.from({ length: 20 }, (_, i) => i));
+  await close();
+});
+
+test("a stream's chunks wait for their end, so an answer leaves in one write; chunks alone leave every 256", async () => {
   const { sender, got, writes, close } = await links('json');
   for (let i = 0; i < 40; i++) sender.send({ kind: 'chunk', id: 's', payload: i });
-  assert.equal(writes(), 2, 'two full batches written while the turn still runs');
-  await waitFor(() => got.length === 40, 2000, 'all envelopes');
-  assert.equal(writes(), 3, 'the last 8 in one write at the end of the turn');
-  assert.deepEqual(got.map((e) => e.payload), Array.from({ length: 40 }, (_, i) => i));
+  assert.equal(writes(), 0, 'chunks alone, below 256: still waiting');
+  sender.send({ kind: 'end', id: 's' });
+  assert.equal(writes(), 1, 'the end completes 41 frames: they leave at once, together');
+  for (let i = 0; i < 300; i++) sender.send({ kind: 'chunk', id: 't', payload: i });
+  assert.equal(writes(), 2, 'a long stream in one turn: its first 256 chunks leave without waiting for the turn to end');
+  await waitFor(() => got.length === 341, 2000, 'all envelopes');
+  assert.equal(writes(), 3, 'the other 44 at the end of the turn');
+  assert.deepEqual(got.filter((e) => e.id === 't').map((e) => e.payload), Array.from({ length: 300 }, (_, i) => i));
+  assert.equal(got[40]!.kind, 'end');
   await close();
 });

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { SeqTable, slotOf } from './seq-table.js';
+
+interface Row {
+  readonly id: string;
+  readonly n: number;
+}
+
+// Ids as channels make them, from two prefixes, with counters that share a slot (n and n + 2^30),
+// beside ids of other shapes: no counter, a trailing dot, capitals, a counter with a leading zero.
+const counter = fc.oneof(fc.nat({ max: 40 }), fc.nat({ max: 40 }).map((n) => n + 2 ** 30), fc.nat({ max: 2 ** 40 }));
+const id = fc.oneof(
+  fc.tuple(fc.constantFrom('web-1.3f2a9c01.', 'web-2.77aa0b12.'), counter).map(([p, n]) => p + n.toString(36)),
+  fc.constantFrom('x', '', '.', 'a.', 'a.B1', 'a.01', 'a.1', 'b.1', 'a.-1', '1'),
+  fc.string({ maxLength: 5 }),
+);
+
+test('property: a SeqTable answers as a Map keyed by id would, whatever the sequence of adds and deletes', () => {
+  const op = fc.oneof(fc.record({ add: id }), fc.record({ del: id, same: fc.boolean() }));
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+      const table = new SeqTable<Row>();
+      const map = new Map<string, Row>();
+      let n = 0;
+      for (const o of ops) {
+        if ('add' in o) {
+          // The contract: an id is added only when it is not there (the channel and the engine check first).
+          assert.equal(table.has(o.add), map.has(o.add));
+          if (map.has(o.add)) continue;
+          const row = { id: o.add, n: n++ };
+          table.add(row);
+          map.set(o.add, row);
+        } else {
+          const held = map.get(o.del);
+          // Deleting another object with the same id leaves the one held.
+          const row = o.same && held ? held : { id: o.del, n: -1 };
+          const expected = held === row;
+          assert.equal(table.delete(row), expected);
+          if (expected) map.delete(o.del);
+        }
+        assert.equal(table.size, map.size);
+      }
+      for (const o of ops) {
+        const k = 'add' in o ? o.add : o.del;
+        assert.equal(table.get(k), map.get(k));
+      }
+      assert.deepEqual(table.values().map((r) => r.n).sort((a, b) => a - b), [...map.values()].map((r) => r.n).sort((a, b) => a - b));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('slotOf reads the base-36 counter after the last dot, modulo 2^30, and refuses any other shape', () => {
+  assert.equal(slotOf('web.abc.1b4'), parseInt('1b4', 36));
+  assert.equal(slotOf('p.' + (2 ** 30 + 5).toString(36)), 5);
+  assert.equal(slotOf('p.zzzzzzzzzz'), (36 ** 10 - 1) % 2 ** 30);
+  for (const bad of ['nodot', 'p.', 'p.1B', 'p.1-', 'p.\u00e9']) assert.equal(slotOf(bad), -1, bad);
+});
