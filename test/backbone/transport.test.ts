@@ -80,7 +80,7 @@ test('a cancel reaches the worker running the request; a request past its deadli
   const call = channel.submit({}, { route: 'slow', signal: gone.signal });
   await waitFor(() => counts.started === 1, 5000, 'the worker to start the request');
   channel.cancel(channel.nextId()); // an unknown id changes nothing
-  const waiter = [...(channel as unknown as { waiters: Map<string, unknown> }).waiters.keys()][0]!;
+  const waiter = (channel as unknown as { waiters: { values(): { id: string }[] } }).waiters.values()[0]!.id;
   channel.cancel(waiter);
   await assert.rejects(call, (err: AppinfraError) => err.status === 499);
   await waitFor(() => counts.aborted === 1, 5000, 'the handler to see its signal abort');
