@@ -13,6 +13,7 @@ import type { RedisBackboneOptions } from '../../src/ipc/transports/redis/option
 import { AppinfraError, OverloadedError } from '../../src/errors/index.js';
 import { generateSecret } from '../../src/ipc/signing.js';
 import { encodeFrame } from '../../src/ipc/frame.js';
+import { packMessage } from '../../src/ipc/transports/redis/entry.js';
 import { guardLeaks, waitFor } from '../helpers.js';
 import { RedisServer } from './redis-server.js';
 import { linkPair, type LinkPair } from './link-pair.js';
@@ -106,12 +107,14 @@ test('an entry added without a valid signature is refused and counted, and never
   const { channel, worker, web } = await pair(optionsFor(), engine);
   const raw = redis.client();
   try {
-    // What redis-cli XADD would do: a well-formed frame, no signature (or a made-up one).
-    const frame = Buffer.concat([Buffer.from([0, 2, 0, 1]), Buffer.from('x'), Buffer.from('{}')]);
-    await raw.xadd(web.keys.requests(), '*', 'f', frame, 't', String(Date.now()), 'n', 'n1', 's', 'A'.repeat(43));
-    await raw.xadd(web.keys.requests(), '*', 'f', frame);
+    // What redis-cli XADD would do: a well-formed request with a made-up signature, a bare frame, another field.
+    const frame = encodeFrame({ kind: 'request', id: 'forged.1', route: 'echo', payload: {} }, jsonCodec).subarray(4);
+    await raw.xadd(web.keys.requests(), '*', 'm', packMessage({ f: frame, t: Date.now(), n: 'n1', s: 'A'.repeat(43) }));
+    await raw.xadd(web.keys.requests(), '*', 'm', frame);
     await raw.xadd(web.keys.requests(), '*', 'junk', 'yes');
     await waitFor(() => worker.stats.refused === 3, 5000, 'three refusals');
+    assert.equal(worker.refusals.bad_signature, 1, 'the made-up signature');
+    assert.equal(worker.refusals.malformed, 2, 'the bare frame and the other field');
     assert.equal(ran, 0);
     await waitFor(async () => (await raw.xlen(web.keys.requests())) === 0, 5000, 'refused entries to be deleted');
     // A signed request still runs.
@@ -249,7 +252,7 @@ test('a reply published by anyone without the secret is refused and counted, and
     () => 'ended',
   );
   await waitFor(() => counts.started === 1, 5000, 'the worker to start the request');
-  const id = [...(web as unknown as { outstanding: Map<string, boolean> }).outstanding.keys()][0]!;
+  const id = (web as unknown as { outstanding: { values(): { id: string }[] } }).outstanding.values()[0]!.id;
   const raw = redis.client();
   try {
     const frame = encodeFrame({ kind: 'response', id, payload: { forged: true } }, jsonCodec);

@@ -1,4 +1,4 @@
-import { IdTable } from '../../../channel/id-table.js';
+import { SeqTable } from '../../../channel/seq-table.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -7,20 +7,21 @@ import { ChannelClosedError, OverloadedError, toWireError } from '../../../error
 import type { Link } from '../link.js';
 import { BackboneLink } from './base.js';
 import { backboneConnection, closeConnections, whenReady } from './connect.js';
-import { BundleCodec, EntryCodec } from './entry.js';
+import { BundleCodec, ENTRY_FIELD, EntryCodec } from './entry.js';
 import { TurnBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
 /**
- * Adds the requests of one event-loop turn (4 arguments each after the limit) while the
- * stream holds fewer than the limit; returns how many it added, in order. The length
- * check and the adds are one step on the server: no other web process slips in between.
+ * Adds the requests of one event-loop turn (one argument each after the limit: the value
+ * of the entry's one field) while the stream holds fewer than the limit; returns how many
+ * it added, in order. The length check and the adds are one step on the server: no other
+ * web process slips in between.
  */
 const ADMIT = `local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
 local added = 0
-for i = 2, #ARGV, 4 do
+for i = 2, #ARGV do
   if added >= room then break end
-  redis.call('XADD', KEYS[1], '*', 'f', ARGV[i], 't', ARGV[i + 1], 'n', ARGV[i + 2], 's', ARGV[i + 3])
+  redis.call('XADD', KEYS[1], '*', '${ENTRY_FIELD}', ARGV[i])
   added = added + 1
 end
 return added`;
@@ -61,8 +62,8 @@ export class RedisWebLink extends BackboneLink implements Link {
   private readonly replies: BundleCodec;
   private readonly control: BundleCodec;
   private readonly maxLength: number;
-  /** Requests sent and not finished: id -> whether it is a stream (a unary request ends with its first answer). */
-  private readonly outstanding = new IdTable<boolean>();
+  /** Requests sent and not finished, and whether each is a stream (a unary request ends with its first answer). */
+  private readonly outstanding = new SeqTable<Outstanding>();
   /** Requests not yet sent, per request stream (one per process group), admitted together. */
   private batches = new Map<string, Pending>();
   private batched = 0;
@@ -126,24 +127,25 @@ export class RedisWebLink extends BackboneLink implements Link {
   send(e: Envelope): void {
     if (!this.open) return;
     if (e.kind === 'request') {
-      const x = this.entries.seal(e);
-      this.outstanding.set(e.id, e.stream === true);
+      const m = this.entries.seal(e);
+      this.outstanding.add({ id: e.id, stream: e.stream === true });
       const stream = this.keys.requests(this.options.groupOf?.[e.route ?? '']);
       let b = this.batches.get(stream);
       if (!b) this.batches.set(stream, (b = { ids: [], args: [] }));
       b.ids.push(e.id);
-      b.args.push(x.f, x.t, x.n, x.s);
+      b.args.push(m);
       this.admitting.kick(++this.batched);
       return;
     }
     if (e.kind === 'cancel') {
-      this.outstanding.delete(e.id);
+      const o = this.outstanding.get(e.id);
+      if (o) this.outstanding.delete(o);
       // Cancelled in the turn it was sent: it never leaves.
       for (const b of this.batches.values()) {
         const i = b.ids.indexOf(e.id);
         if (i < 0) continue;
         b.ids.splice(i, 1);
-        b.args.splice(i * 4, 4);
+        b.args.splice(i, 1);
         return;
       }
     }
@@ -197,7 +199,7 @@ export class RedisWebLink extends BackboneLink implements Link {
     this.batches = new Map();
     this.batched = 0;
     const sent: string[] = [];
-    for (const id of this.outstanding.keys()) {
+    for (const { id } of this.outstanding.values()) {
       if (!unsent.has(id)) sent.push(id);
       this.stats.unreachable++;
       this.answer(id, unreachable());
@@ -251,8 +253,8 @@ export class RedisWebLink extends BackboneLink implements Link {
       return;
     }
     for (const e of es) {
-      const stream = this.outstanding.get(e.id);
-      if (e.kind === 'response' || e.kind === 'error' || e.kind === 'end' || (e.kind === 'chunk' && stream === false)) this.outstanding.delete(e.id);
+      const o = this.outstanding.get(e.id);
+      if (o && (e.kind === 'response' || e.kind === 'error' || e.kind === 'end' || (e.kind === 'chunk' && !o.stream))) this.outstanding.delete(o);
       this.deliver(e);
     }
   };
@@ -264,20 +266,27 @@ export class RedisWebLink extends BackboneLink implements Link {
 
   /** A framework answer for a request that never reached (or cannot come back from) a worker. */
   private answer(id: string, err: Error): void {
-    if (!this.outstanding.delete(id)) return;
+    const o = this.outstanding.get(id);
+    if (!o) return;
+    this.outstanding.delete(o);
     this.deliver({ kind: 'error', id, payload: toWireError(err) });
   }
 
 }
 
+interface Outstanding {
+  readonly id: string;
+  readonly stream: boolean;
+}
+
 interface Pending {
   ids: string[];
-  /** XADD field values, 4 per request. */
-  args: (Buffer | number | string)[];
+  /** Each request's entry, the value of its one field. */
+  args: Buffer[];
 }
 
 interface Admit {
-  appinfraAdmit(key: string, max: number, ...entries: (Buffer | number | string)[]): Promise<number>;
+  appinfraAdmit(key: string, max: number, ...entries: Buffer[]): Promise<number>;
 }
 
 function unreachable(): ChannelClosedError {

@@ -1,4 +1,4 @@
-import { IdTable } from '../../../channel/id-table.js';
+import { SeqTable } from '../../../channel/seq-table.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -8,6 +8,7 @@ import type { Link } from '../link.js';
 import { BackboneLink } from './base.js';
 import { backboneConnection, closeConnections, whenReady, type StreamReply } from './connect.js';
 import { BundleCodec, EntryCodec } from './entry.js';
+import type { RefusalReason } from '../../signing.js';
 import { EARLY, TurnBatch } from './batch.js';
 import { BACKBONE_DEFAULTS, BackboneKeys, type RedisBackboneOptions } from './options.js';
 
@@ -31,6 +32,7 @@ export interface WorkerBackboneStats {
 }
 
 interface Running {
+  readonly id: string;
   entry: string;
   replyTo: string;
 }
@@ -85,7 +87,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
   private readonly maxInFlight: number;
   private readonly claimIdleMs: number;
   private readonly idempotent: ReadonlySet<string>;
-  private readonly running = new IdTable<Running>();
+  private readonly running = new SeqTable<Running>();
   /** Entries to acknowledge once Redis is back (their requests were abandoned while it was away). */
   private unacked: string[] = [];
   /** Reply frames per web process, and finished entries, waiting for the end of the turn. */
@@ -138,6 +140,11 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     this.sub.on('messageBuffer', this.onControl);
   }
 
+  /** Request entries refused, by reason (their sum is `stats.refused`, with entries of another kind). */
+  get refusals(): Readonly<Record<RefusalReason, number>> {
+    return this.requests.verifier.refused;
+  }
+
   /** Consumer name of this worker in the group. */
   get consumer(): string {
     return this.name;
@@ -172,7 +179,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     if (!r || !this.open) return;
     const last = e.kind === 'response' || e.kind === 'error' || e.kind === 'end';
     this.reply(r.replyTo, e);
-    if (last) this.finish(e.id, r);
+    if (last) this.finish(r);
     else this.sending.kick();
   }
 
@@ -214,19 +221,18 @@ export class RedisWorkerLink extends BackboneLink implements Link {
   private readonly onReady = (): void => {
     if (!this.open) return;
     this.up = true;
-    const ids = this.unacked.splice(0);
-    if (ids.length > 0) this.ackDel(ids);
+    for (const entry of this.unacked.splice(0)) this.ackOne(entry);
   };
 
   /** Redis is gone: answers cannot leave, the web processes have already answered 503. Stop the work. */
   private readonly onDown = (): void => {
     if (!this.up) return;
     this.up = false;
-    for (const [id, r] of this.running.entries()) {
+    for (const r of this.running.values()) {
       this.stats.abandoned++;
-      this.running.delete(id);
+      this.running.delete(r);
       this.unacked.push(r.entry);
-      this.deliver({ kind: 'cancel', id });
+      this.deliver({ kind: 'cancel', id: r.id });
     }
     this.capacity?.();
   };
@@ -297,7 +303,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
         this.lastRefusalWarning = now;
         process.emitWarning(`appinfra backbone: refused a request stream entry ${entry} (${typeof e === 'string' ? e : `kind ${e.kind}`}); ${this.stats.refused} refused so far`, { code: 'APPINFRA_BACKBONE_REFUSED' });
       }
-      this.ackDel([entry]);
+      this.ackOne(entry);
       return;
     }
     const replyTo = e.replyTo ?? '';
@@ -305,12 +311,12 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     this.seenWebs.set(replyTo, Date.now());
     if (this.goneWebs.has(replyTo)) {
       this.stats.orphaned++;
-      this.ackDel([entry]);
+      this.ackOne(entry);
       return;
     }
     if (e.deadline !== undefined && e.deadline <= Date.now()) {
       this.stats.expired++;
-      this.ackDel([entry]);
+      this.ackOne(entry);
       return;
     }
     if (reclaimed) {
@@ -318,32 +324,32 @@ export class RedisWorkerLink extends BackboneLink implements Link {
       if (!this.idempotent.has(e.route ?? '')) {
         this.stats.lost++;
         this.reply(replyTo, { kind: 'error', id: e.id, payload: wireErrorOf('APPINFRA_ERR_WORKER_LOST') });
-        this.ackDel([entry]);
+        this.ackOne(entry);
         return;
       }
       this.stats.rerun++;
     }
     if (this.running.has(e.id)) {
-      this.ackDel([entry]);
+      this.ackOne(entry);
       return;
     }
-    this.running.set(e.id, { entry, replyTo });
+    this.running.add({ id: e.id, entry, replyTo });
     this.deliver(e);
   }
 
-  private finish(id: string, r: Running): void {
-    this.running.delete(id);
-    this.ackDel([r.entry]);
+  private finish(r: Running): void {
+    this.running.delete(r);
+    this.ackOne(r.entry);
     this.capacity?.();
   }
 
-  /** Acknowledges and deletes finished entries (with the replies queued before them, in one round trip). */
-  private ackDel(entries: string[]): void {
+  /** Acknowledges and deletes a finished entry (with the replies queued before it, in one round trip). */
+  private ackOne(entry: string): void {
     if (!this.up) {
-      this.unacked.push(...entries);
+      this.unacked.push(entry);
       return;
     }
-    for (const e of entries) this.toAck.push(e);
+    this.toAck.push(entry);
     this.sending.kick(++this.queued);
   }
 
@@ -429,7 +435,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
       const r = this.running.get(e.id);
       // Most control envelopes are for requests another worker runs.
       if (!r) continue;
-      if (e.kind === 'cancel') this.finish(e.id, r);
+      if (e.kind === 'cancel') this.finish(r);
       this.deliver(e);
     }
   };
@@ -448,7 +454,7 @@ export class RedisWorkerLink extends BackboneLink implements Link {
       for (const [id, fields] of claimed[1]) {
         // An entry deleted while pending comes back without fields: nothing to run.
         if (fields) this.take(id.toString(), fields, true);
-        else this.ackDel([id.toString()]);
+        else this.ackOne(id.toString());
       }
     } catch {
       // Redis went away mid-way: the next round does it.
@@ -482,11 +488,11 @@ export class RedisWorkerLink extends BackboneLink implements Link {
     webs.forEach((w, i) => {
       if (alive[i] !== null) return;
       this.goneWebs.add(w);
-      for (const [id, r] of this.running.entries()) {
+      for (const r of this.running.values()) {
         if (r.replyTo !== w) continue;
         this.stats.orphaned++;
-        this.finish(id, r);
-        this.deliver({ kind: 'cancel', id });
+        this.finish(r);
+        this.deliver({ kind: 'cancel', id: r.id });
       }
     });
   }
