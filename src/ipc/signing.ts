@@ -37,7 +37,8 @@
  * nonces, evicting the oldest first: size it above the messages such a peer set sends per
  * TTL, or an evicted nonce could be replayed while its ts is still fresh.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { NonceWindows } from './nonce-window.js';
@@ -110,26 +111,91 @@ function parseSecret(raw: Buffer, path: string): Buffer {
 
 /** The HMAC-SHA256 of the canonical bytes (see the top of this file). Throws for a kind, id or nonce over 65535 bytes. */
 export function signatureOf(secret: Buffer, kind: string, id: string, ts: number, nonce: string, payload: Uint8Array): Buffer {
-  return createHmac('sha256', secret).update(canonicalHead(kind, id, ts, nonce, payload.length)).update(payload).digest();
+  return Buffer.from(new SignatureMac(secret).digest(kind, id, ts, nonce, payload, 'binary'), 'binary');
 }
 
-function canonicalHead(kind: string, id: string, ts: number, nonce: string, payloadLength: number): Buffer {
+const BLOCK = 64;
+/** A message up to this size is hashed from a copy in one buffer; a longer one streams through createHmac. */
+const SCRATCH_BYTES = 16 * 1024;
+type DigestText = 'binary' | 'base64url';
+/** One-shot hashing (Node 20.12+); absent before, and then every message streams through createHmac. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: DigestText) => string }).hash;
+
+/**
+ * HMAC-SHA256 (RFC 2104) under one key, the same bytes as createHmac's: the key's inner
+ * and outer pad blocks are made once, and each message costs two one-shot hashes of
+ * (inner pad, message) and (outer pad, inner digest), copied into a buffer kept for it.
+ * Digests come out as text: Node 20's one-shot hash takes about 1.1 µs for a Buffer
+ * result and 0.34 µs for latin1 or base64url text of the same bytes (measured here).
+ * Why not createHmac: each call builds a native HMAC context and a stream object around
+ * it. Measured over Redis at 64 in flight, signing and checking each request with createHmac
+ * cost about 5 µs of CPU per request in the web process and again in the worker.
+ */
+export class SignatureMac {
+  private readonly inner = Buffer.alloc(BLOCK, 0x36);
+  private readonly outer = Buffer.alloc(BLOCK, 0x5c);
+  private scratch = Buffer.allocUnsafe(1024);
+
+  constructor(private readonly secret: Buffer) {
+    const key = secret.length > BLOCK ? createHash('sha256').update(secret).digest() : secret;
+    for (let i = 0; i < key.length; i++) {
+      this.inner[i]! ^= key[i]!;
+      this.outer[i]! ^= key[i]!;
+    }
+  }
+
+  /** The 32 bytes of the MAC as binary (latin1) text, one character per byte, or as base64url (43 characters, as `sig` travels). */
+  digest(kind: string, id: string, ts: number, nonce: string, payload: Uint8Array, as: DigestText): string {
+    const headBytes = canonicalHeadBytes(kind, id, nonce);
+    const total = BLOCK + headBytes + payload.length;
+    if (oneShot === undefined || total > SCRATCH_BYTES) {
+      const head = Buffer.allocUnsafe(headBytes);
+      writeCanonicalHead(head, 0, kind, id, ts, nonce, payload.length);
+      return createHmac('sha256', this.secret).update(head).update(payload).digest(as);
+    }
+    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafe(Math.min(SCRATCH_BYTES, 2 * total));
+    const s = this.scratch;
+    this.inner.copy(s, 0);
+    writeCanonicalHead(s, BLOCK, kind, id, ts, nonce, payload.length);
+    s.set(payload, BLOCK + headBytes);
+    const innerDigest = oneShot('sha256', s.subarray(0, total), 'binary');
+    this.outer.copy(s, 0);
+    const n = s.write(innerDigest, BLOCK, 'binary');
+    return oneShot('sha256', s.subarray(0, BLOCK + n), as);
+  }
+}
+
+/** Equal texts, in time that depends on their length only. */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** The canonical head's length; throws for a kind, id or nonce over 65535 bytes. */
+function canonicalHeadBytes(kind: string, id: string, nonce: string): number {
   const kindBytes = Buffer.byteLength(kind);
   const idBytes = Buffer.byteLength(id);
   const nonceBytes = Buffer.byteLength(nonce);
   if (kindBytes > MAX_FIELD_BYTES || idBytes > MAX_FIELD_BYTES || nonceBytes > MAX_FIELD_BYTES) throw new RangeError('kind, id or nonce over 65535 bytes');
-  const head = Buffer.allocUnsafe(1 + 2 + kindBytes + 2 + idBytes + 2 + nonceBytes + 8 + 4);
-  head[0] = 1;
-  let at = 1;
-  at = head.writeUInt16BE(kindBytes, at);
-  at += head.write(kind, at);
-  at = head.writeUInt16BE(idBytes, at);
-  at += head.write(id, at);
-  at = head.writeUInt16BE(nonceBytes, at);
-  at += head.write(nonce, at);
+  return 1 + 2 + kindBytes + 2 + idBytes + 2 + nonceBytes + 8 + 4;
+}
+
+function writeCanonicalHead(head: Buffer, from: number, kind: string, id: string, ts: number, nonce: string, payloadLength: number): void {
+  head[from] = 1;
+  let at = from + 1;
+  at = writeField(head, at, kind);
+  at = writeField(head, at, id);
+  at = writeField(head, at, nonce);
   at = head.writeDoubleBE(ts, at);
   head.writeUInt32BE(payloadLength, at);
-  return head;
+}
+
+function writeField(head: Buffer, at: number, text: string): number {
+  const n = head.write(text, at + 2);
+  head.writeUInt16BE(n, at);
+  return at + 2 + n;
 }
 
 /**
@@ -139,16 +205,19 @@ function canonicalHead(kind: string, id: string, ts: number, nonce: string, payl
 export class Signer {
   private readonly prefix = randomBytes(12).toString('base64url');
   private counter = 0;
+  private readonly mac: SignatureMac;
 
   constructor(
-    private readonly secret: Buffer,
+    secret: Buffer,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.mac = new SignatureMac(secret);
+  }
 
   sign(kind: string, id: string, payload: Uint8Array): SignedFields {
     const ts = this.now();
     const nonce = `${this.prefix}.${(this.counter++).toString(36)}`;
-    return { ts, nonce, sig: signatureOf(this.secret, kind, id, ts, nonce, payload).toString('base64url') };
+    return { ts, nonce, sig: this.mac.digest(kind, id, ts, nonce, payload, 'base64url') };
   }
 }
 
@@ -171,7 +240,10 @@ export class Verifier {
   /** Nonces of `Signer`'s form: a window per signer (./nonce-window.ts); the cache above takes any other. */
   private readonly windows: NonceWindows;
 
+  private readonly mac: SignatureMac;
+
   constructor(private readonly options: VerifierOptions) {
+    this.mac = new SignatureMac(options.secret);
     this.kinds = new Set(options.kinds);
     this.ttlMs = options.ttlSeconds * 1000;
     this.now = options.now ?? Date.now;
@@ -208,10 +280,13 @@ export class Verifier {
     if (payload.length > this.options.maxPayloadBytes) return refuse('oversize', `payload of ${payload.length} bytes exceeds ${this.options.maxPayloadBytes}`);
     const now = this.now();
     if (Math.abs(now - ts) > this.ttlMs) return refuse('stale', `ts is ${Math.round((now - ts) / 1000)} s from now, outside the ${this.options.ttlSeconds} s TTL`);
-    const given = Buffer.from(sig, 'base64url');
-    // Canonical text only: base64url's last character carries 2 unused bits, and a decoder skips stray characters.
-    if (given.length !== SIG_BYTES || given.toString('base64url') !== sig) return refuse('malformed', 'sig is not the base64url text of 32 bytes');
-    if (!timingSafeEqual(given, signatureOf(this.options.secret, kind, id, ts, nonce, payload))) return refuse('bad_signature', 'signature does not match');
+    // Compared as text: the expected MAC's base64url is canonical, so only a canonical sig can match.
+    if (!sameText(sig, this.mac.digest(kind, id, ts, nonce, payload, 'base64url'))) {
+      const given = Buffer.from(sig, 'base64url');
+      // Canonical text only: base64url's last character carries 2 unused bits, and a decoder skips stray characters.
+      if (given.length !== SIG_BYTES || given.toString('base64url') !== sig) return refuse('malformed', 'sig is not the base64url text of 32 bytes');
+      return refuse('bad_signature', 'signature does not match');
+    }
     // Also for a nonce the window takes: one could have come this way while the windows were full.
     if (this.seen.has(nonce)) return refuse('replay', 'nonce already seen');
     const fresh = this.windows.accept(nonce, now);
