@@ -52,6 +52,42 @@ test('property: a SeqTable answers as a Map keyed by id would, whatever the sequ
   );
 });
 
+test('property: thousands in flight at once, from two prefixes, some for a long time: the ring grows and answers as a Map', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 0, max: 2 ** 30 }), fc.array(fc.nat(), { maxLength: 300 }), (n, base, deletes) => {
+      const table = new SeqTable<Row>();
+      const map = new Map<string, Row>();
+      for (let i = 0; i < n; i++) {
+        // Two channels at nearby counts: their counters meet in the same slots.
+        for (const p of ['web-1.3f2a9c01.', 'web-2.77aa0b12.']) {
+          const row = { id: p + (base + i).toString(36), n: map.size };
+          table.add(row);
+          map.set(row.id, row);
+        }
+        if (i < deletes.length) {
+          const victim = [...map.values()][deletes[i]! % map.size]!;
+          assert.equal(table.delete(victim), true);
+          map.delete(victim.id);
+        }
+      }
+      assert.equal(table.size, map.size);
+      for (const [k, v] of map) assert.equal(table.get(k), v);
+      assert.equal(table.values().length, map.size);
+      for (const v of table.values()) assert.equal(map.get(v.id), v);
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('3000 in flight from one channel: the ring has grown to hold them all in slots, none by string', () => {
+  const table = new SeqTable<Row>();
+  for (let i = 0; i < 3000; i++) table.add({ id: `web-1.3f2a9c01.${i.toString(36)}`, n: i });
+  const inside = table as unknown as { mask: number; others: { size: number } };
+  assert.equal(inside.mask + 1, 4096);
+  assert.equal(inside.others.size, 0);
+  assert.equal(table.get('web-1.3f2a9c01.' + (2999).toString(36))?.n, 2999);
+});
+
 test('slotOf reads the base-36 counter after the last dot, modulo 2^30, and refuses any other shape', () => {
   assert.equal(slotOf('web.abc.1b4'), parseInt('1b4', 36));
   assert.equal(slotOf('p.' + (2 ** 30 + 5).toString(36)), 5);
