@@ -8,6 +8,8 @@
  *   generateSecret(): Buffer                         32 random bytes, one per run
  *   loadSecret(path) / loadSecretSync(path): Buffer  a file of >= 32 bytes (raw, or hex/base64 text)
  *   signatureOf(secret, kind, id, ts, nonce, payload): Buffer   the raw 32-byte HMAC
+ *   new SignatureMac(secret).digest(kind, id, ts, nonce, payload, 'binary' | 'base64url'): string
+ *                                                    the same HMAC as text, for many messages under one key
  *   new Signer(secret).sign(kind, id, payload): { ts, nonce, sig }
  *   new Verifier(options).verify({ kind, id, ts?, nonce?, sig? }, payload): VerifyResult
  *   verifier.refused: counts per RefusalReason; verifier.accepted: count
