@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import { installLazyDocs } from './docs.js';
 import type { IPCChannel } from '../../channel/channel.js';
@@ -15,7 +15,7 @@ import { installTextParser } from './adapters/content-types.js';
 import { installJsonParser } from './adapters/json-body.js';
 import { createValidation } from './adapters/validation.js';
 import { installAccessLog } from './adapters/access-log.js';
-import { lazyRequestLogger } from './adapters/request-logger.js';
+import { requestLoggers, serverLogger } from './adapters/request-logger.js';
 import { enableForceClose, http2Options } from './adapters/http2.js';
 import { closeIdleAfterRead } from './adapters/keep-alive.js';
 import { registerEndpoints } from './adapters/registry.js';
@@ -61,11 +61,11 @@ export interface BuildAppOptions {
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { spec, channel, extras } = options;
   const uv = spec.api.uvicorn;
+  const log = serverLogger(pinoLevel(uv.logLevel), options.logStream);
   const fastifyOptions: FastifyServerOptions & { https?: { key: Buffer; cert: Buffer } } = {
-    logger: { level: pinoLevel(uv.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) },
     // Fastify's own request lines are off; the access log below keeps uvicorn's meaning.
     logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: lazyRequestLogger,
+    childLoggerFactory: requestLoggers(log),
     keepAliveTimeout: Math.max(1, Math.round(uv.timeoutKeepAlive * 1000)),
     // Node's defaults would end a slow upload at 300 s; the deadline is the engine's, not the socket's.
     requestTimeout: 0,
@@ -79,6 +79,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const validation = createValidation();
   fastifyOptions.schemaController = validation.schemaController as FastifyServerOptions['schemaController'];
   const app = Fastify(fastifyOptions as FastifyServerOptions);
+  // Before any plugin: an encapsulated instance reads `log` from this one unless it sets its own level.
+  (app as { log: FastifyBaseLogger }).log = log;
   if (uv.http2) enableForceClose(app.server);
   else closeIdleAfterRead(app.server);
   // Before any route: strict routes are noted as they are added.

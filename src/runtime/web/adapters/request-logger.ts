@@ -1,4 +1,5 @@
-import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { pino } from 'pino';
 
 type Bindings = Parameters<FastifyBaseLogger['child']>[0];
 type ChildOptions = NonNullable<Parameters<FastifyBaseLogger['child']>[1]>;
@@ -64,5 +65,27 @@ class RequestLogger implements FastifyBaseLogger {
   }
 }
 
-/** Fastify's `childLoggerFactory`: a request's logger, made when first used. */
-export const lazyRequestLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, options) => new RequestLogger(logger, bindings, options);
+/** The `req`, `res` and `err` serializers Fastify gives its own pino logger, for the lines Fastify writes (errors, aborted streams). */
+const SERIALIZERS = {
+  req: (req: FastifyRequest) => ({ method: req.method, url: req.url, version: req.headers?.['accept-version'], host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+  res: (reply: FastifyReply) => ({ statusCode: reply.statusCode }),
+  err: pino.stdSerializers.err,
+};
+
+/**
+ * The server's logger, made here rather than by Fastify. Given a logger of its own, Fastify
+ * adds two listeners to every response and takes the time twice, for request lines that
+ * appinfra turns off: measured at 8-13% of a direct-mode server's throughput on a small JSON
+ * route (4 interleaved pairs). Without one, it does that only for routes with `onResponse`
+ * hooks (the access log, metrics, a user's hook). The app gets this logger as `app.log` and,
+ * through `requestLoggers`, as every `request.log`: the same lines as before.
+ */
+export function serverLogger(level: string, stream?: NodeJS.WritableStream): FastifyBaseLogger {
+  const options = { level, serializers: SERIALIZERS };
+  return (stream ? pino(options, stream) : pino(options)) as unknown as FastifyBaseLogger;
+}
+
+/** Fastify's `childLoggerFactory`: a request's logger, a child of `root` made when first used (Fastify's own parent is its no-op logger). */
+export function requestLoggers(root: FastifyBaseLogger): NonNullable<FastifyServerOptions['childLoggerFactory']> {
+  return (_fastifys, bindings, options) => new RequestLogger(root, bindings, options);
+}
