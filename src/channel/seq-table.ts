@@ -21,8 +21,8 @@ const LAST_RING = 1 << 20;
  * Measured in a direct-mode server at 64 connections, interning was about 40% of
  * `IPCChannel.open`'s time (string table probes and resizes). Why a ring and not integer
  * keys of a dictionary-mode object, as a first version had: an add, get and delete cost
- * about 300 ns there and 10 ns in an array (microbenchmark, 64 in flight, rising
- * counters), and a request passes through four such tables over Redis. Either way a
+ * about 300 ns there and 60 ns in the ring, reading the counter included (microbenchmark,
+ * 64 in flight, rising counters), and a request passes through four such tables over Redis. Either way a
  * deleted entry is gone for good (what `IdTable` was made for, see ./id-table.ts).
  */
 export class SeqTable<V extends { readonly id: string }> {

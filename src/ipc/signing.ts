@@ -169,9 +169,7 @@ export class SignatureMac {
         return oneShot('sha256', s.subarray(0, BLOCK + innerDigest.length), as);
       }
     }
-    const head = Buffer.allocUnsafe(canonicalHeadBytes(kind, id, nonce));
-    writeCanonicalHead(head, 0, kind, id, ts, nonce, payload.length);
-    return createHmac('sha256', this.secret).update(head).update(payload).digest(as);
+    return createHmac('sha256', this.secret).update(canonicalHead(kind, id, ts, nonce, payload.length)).update(payload).digest(as);
   }
 }
 
@@ -197,29 +195,24 @@ function sameText(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** The canonical head's length; throws for a kind, id or nonce over 65535 bytes. */
-function canonicalHeadBytes(kind: string, id: string, nonce: string): number {
+/** The canonical head (see the top of this file); throws for a kind, id or nonce over 65535 bytes. */
+function canonicalHead(kind: string, id: string, ts: number, nonce: string, payloadLength: number): Buffer {
   const kindBytes = Buffer.byteLength(kind);
   const idBytes = Buffer.byteLength(id);
   const nonceBytes = Buffer.byteLength(nonce);
   if (kindBytes > MAX_FIELD_BYTES || idBytes > MAX_FIELD_BYTES || nonceBytes > MAX_FIELD_BYTES) throw new RangeError('kind, id or nonce over 65535 bytes');
-  return 1 + 2 + kindBytes + 2 + idBytes + 2 + nonceBytes + 8 + 4;
-}
-
-function writeCanonicalHead(head: Buffer, from: number, kind: string, id: string, ts: number, nonce: string, payloadLength: number): void {
-  head[from] = 1;
-  let at = from + 1;
-  at = writeField(head, at, kind);
-  at = writeField(head, at, id);
-  at = writeField(head, at, nonce);
+  const head = Buffer.allocUnsafe(1 + 2 + kindBytes + 2 + idBytes + 2 + nonceBytes + 8 + 4);
+  head[0] = 1;
+  let at = 1;
+  at = head.writeUInt16BE(kindBytes, at);
+  at += head.write(kind, at);
+  at = head.writeUInt16BE(idBytes, at);
+  at += head.write(id, at);
+  at = head.writeUInt16BE(nonceBytes, at);
+  at += head.write(nonce, at);
   at = head.writeDoubleBE(ts, at);
   head.writeUInt32BE(payloadLength, at);
-}
-
-function writeField(head: Buffer, at: number, text: string): number {
-  const n = head.write(text, at + 2);
-  head.writeUInt16BE(n, at);
-  return at + 2 + n;
+  return head;
 }
 
 /**

@@ -65,7 +65,10 @@ class RequestLogger implements FastifyBaseLogger {
   }
 }
 
-/** The `req`, `res` and `err` serializers Fastify gives its own pino logger, for the lines Fastify writes (errors, aborted streams). */
+/**
+ * The `req`, `res` and `err` serializers Fastify gives a pino logger it makes (`lib/logger-pino.js`, not
+ * exported), for the lines Fastify writes through ours (errors, aborted streams).
+ */
 const SERIALIZERS = {
   req: (req: FastifyRequest) => ({ method: req.method, url: req.url, version: req.headers?.['accept-version'], host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
   res: (reply: FastifyReply) => ({ statusCode: reply.statusCode }),
