@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import type { Envelope } from '../../contract/envelope.js';
 import { memoryLinkPair } from './memory.js';
@@ -59,4 +60,22 @@ test('memory link: closing mid-batch drops the rest, and nothing is delivered af
   a.send(env('late'));
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(got, ['c1', 'c2']);
+});
+
+test('memory link: a handler that throws is the process\'s uncaught exception, not an unhandled rejection', () => {
+  // In a child process: the throw must reach it as a real uncaught exception would.
+  const memory = new URL('./memory.ts', import.meta.url).href;
+  const script = `
+    import { memoryLinkPair } from ${JSON.stringify(memory)};
+    process.on('uncaughtException', (err) => console.log('uncaught:' + err.message));
+    process.on('unhandledRejection', (err) => console.log('rejection:' + err.message));
+    const [a, b] = memoryLinkPair();
+    const got = [];
+    b.onMessage((e) => { got.push(e.id); if (e.id === 'boom') throw new Error('handler threw'); });
+    a.send({ kind: 'response', id: 'boom' });
+    setTimeout(() => { a.send({ kind: 'response', id: 'after' }); setTimeout(() => console.log('got:' + got.join(',')), 10); }, 10);
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['uncaught:handler threw', 'got:boom,after'], 'reported once, as uncaught, and the link keeps delivering');
 });

@@ -40,10 +40,24 @@ class MemoryLink implements Link {
       return;
     }
     this.first = envelope;
-    queueMicrotask(this.drainInbox);
+    // A reaction on a settled promise rather than queueMicrotask, which wraps every callback
+    // in an AsyncResource and a bound function: those two per request (one each way) were
+    // 420 of the 1,500 bytes a forward route allocated over an inline one. The callback
+    // does not throw (see drainInbox), so no rejection can come of it.
+    SETTLED.then(this.drainInbox);
   }
 
   private readonly drainInbox = (): void => {
+    try {
+      this.drain();
+    } catch (err) {
+      // A handler's throw is the process's uncaught exception, as it was from queueMicrotask,
+      // not a rejection of a promise nobody holds.
+      process.nextTick(rethrow, err);
+    }
+  };
+
+  private drain(): void {
     const first = this.first;
     if (first === undefined) return;
     this.first = undefined;
@@ -65,7 +79,7 @@ class MemoryLink implements Link {
     } finally {
       rest.length = 0;
     }
-  };
+  }
 
   onMessage(handler: (e: Envelope) => void): void {
     this.handler = handler;
@@ -83,6 +97,12 @@ class MemoryLink implements Link {
     for (const h of this.closeHandlers) h(reason);
     this.peer.close('peer closed');
   }
+}
+
+const SETTLED = Promise.resolve();
+
+function rethrow(err: unknown): never {
+  throw err;
 }
 
 /** Two connected in-process links: what one sends, the other receives. */

@@ -21,7 +21,8 @@ export function installJsonParser(app: FastifyInstance, channel: IPCChannel): vo
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
-    if (text.length > 0 && (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[RAW_BODY] === true && channel.carriesBytes) {
+    // The transport first: Fastify builds `routeOptions` afresh on every read, and in direct mode nothing here needs it.
+    if (channel.carriesBytes && text.length > 0 && (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[RAW_BODY] === true) {
       done(null, new RawJsonBody(text));
       return;
     }
