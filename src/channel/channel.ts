@@ -15,6 +15,7 @@ import {
 import { channels, requestTracing, type RequestTraceContext } from '../observability/diagnostics.js';
 import { Deadlines } from './deadlines.js';
 import { SeqTable } from './seq-table.js';
+import { WallClock } from './wall-clock.js';
 import { CallWaiter, StreamWaiter } from './waiters.js';
 import type { Waiter } from './waiter.js';
 
@@ -74,6 +75,7 @@ export class IPCChannel {
   readonly replyTo: string;
   private readonly waiters = new SeqTable<Waiter>();
   private readonly deadlines = new Deadlines<Waiter>((w) => this.end(w, new ResponseTimeoutError(), true));
+  private readonly wallClock = new WallClock();
   private link: Link | undefined;
   private running = false;
   private seq = 0;
@@ -177,14 +179,21 @@ export class IPCChannel {
     }
     const given = request && typeof request === 'object' ? (request as { id?: unknown }).id : undefined;
     const id = typeof given === 'string' || typeof given === 'number' ? String(given) : this.nextId();
-    if (this.waiters.has(id)) return this.refuse(options, 'invalid', new StateError(`A request with id "${id}" is already pending; ids must be unique`));
+    // In the table before it is sent (its id read once for both the check and the add); out again if it cannot be.
+    waiter.id = id;
+    if (!this.waiters.tryAdd(waiter)) {
+      waiter.id = '';
+      return this.refuse(options, 'invalid', new StateError(`A request with id "${id}" is already pending; ids must be unique`));
+    }
     if (given === undefined && request && typeof request === 'object' && !Array.isArray(request)) {
       (request as { id?: string }).id = id;
     }
     const timeoutMs = Math.max(1, Math.round((options.timeout ?? this.options.responseTimeout) * 1000));
     const window = waiter.window;
     const port = options.port ?? (window ? 'stream' : 'request');
-    const envelope: Envelope = { kind: 'request', id, replyTo: this.replyTo, port, deadline: Date.now() + timeoutMs, payload: request };
+    // The one clock read of a request: its deadline here (monotonic) and in the envelope (epoch ms, for the engine).
+    const started = performance.now();
+    const envelope: Envelope = { kind: 'request', id, replyTo: this.replyTo, port, deadline: this.wallClock.at(started) + timeoutMs, payload: request };
     if (options.route !== undefined) envelope.route = options.route;
     if (options.traceparent !== undefined) envelope.traceparent = options.traceparent;
     if (options.wantJson) envelope.wantJson = true;
@@ -197,6 +206,8 @@ export class IPCChannel {
     try {
       this.link.send(envelope);
     } catch (err) {
+      this.waiters.delete(waiter);
+      waiter.id = '';
       if (trace) {
         trace.error = err;
         trace.outcome = 'error';
@@ -208,12 +219,10 @@ export class IPCChannel {
       if (err instanceof EncodeError) return this.refuse(options, 'invalid', err);
       throw err;
     }
-    waiter.id = id;
     waiter.route = options.route;
     waiter.traceparent = options.traceparent;
-    waiter.started = performance.now();
-    this.waiters.add(waiter);
-    this.deadlines.add(waiter, timeoutMs, waiter.started);
+    waiter.started = started;
+    this.deadlines.add(waiter, timeoutMs, started);
     this.stats.submitted++;
     if (channels.ingress.hasSubscribers) channels.ingress.publish({ id, route: options.route, port, replyTo: this.replyTo, traceparent: options.traceparent });
     if (channels.handoff.hasSubscribers) {

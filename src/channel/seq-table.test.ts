@@ -6,6 +6,7 @@ import { SeqTable, slotOf } from './seq-table.js';
 interface Row {
   readonly id: string;
   readonly n: number;
+  slot: number;
 }
 
 // Ids as channels make them, from two prefixes, with counters that share a slot (n and n + 2^30),
@@ -17,8 +18,9 @@ const id = fc.oneof(
   fc.string({ maxLength: 5 }),
 );
 
-test('property: a SeqTable answers as a Map keyed by id would, whatever the sequence of adds and deletes', () => {
-  const op = fc.oneof(fc.record({ add: id }), fc.record({ del: id, same: fc.boolean() }));
+test('property: a SeqTable answers as a Map keyed by id would, whatever the sequence of adds, tryAdds and deletes', () => {
+  // A stranger (a row never added) may carry any slot: it must not delete the one held.
+  const op = fc.oneof(fc.record({ add: id, checked: fc.boolean() }), fc.record({ del: id, same: fc.boolean(), slot: fc.integer({ min: -1, max: 2 ** 30 }) }));
   fc.assert(
     fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
       const table = new SeqTable<Row>();
@@ -26,16 +28,22 @@ test('property: a SeqTable answers as a Map keyed by id would, whatever the sequ
       let n = 0;
       for (const o of ops) {
         if ('add' in o) {
-          // The contract: an id is added only when it is not there (the channel and the engine check first).
-          assert.equal(table.has(o.add), map.has(o.add));
-          if (map.has(o.add)) continue;
-          const row = { id: o.add, n: n++ };
-          table.add(row);
-          map.set(o.add, row);
+          const row = { id: o.add, n: n++, slot: -1 };
+          if (o.checked) {
+            // tryAdd: refuses an id that is there, and changes nothing then.
+            assert.equal(table.tryAdd(row), !map.has(o.add));
+            if (!map.has(o.add)) map.set(o.add, row);
+          } else {
+            // add's contract: an id is added only when it is not there (the Redis web link knows its ids are new).
+            assert.equal(table.has(o.add), map.has(o.add));
+            if (map.has(o.add)) continue;
+            table.add(row);
+            map.set(o.add, row);
+          }
         } else {
           const held = map.get(o.del);
           // Deleting another object with the same id leaves the one held.
-          const row = o.same && held ? held : { id: o.del, n: -1 };
+          const row = o.same && held ? held : { id: o.del, n: -1, slot: o.slot };
           const expected = held === row;
           assert.equal(table.delete(row), expected);
           if (expected) map.delete(o.del);
@@ -60,7 +68,7 @@ test('property: thousands in flight at once, from two prefixes, some for a long 
       for (let i = 0; i < n; i++) {
         // Two channels at nearby counts: their counters meet in the same slots.
         for (const p of ['web-1.3f2a9c01.', 'web-2.77aa0b12.']) {
-          const row = { id: p + (base + i).toString(36), n: map.size };
+          const row = { id: p + (base + i).toString(36), n: map.size, slot: -1 };
           table.add(row);
           map.set(row.id, row);
         }
@@ -81,7 +89,7 @@ test('property: thousands in flight at once, from two prefixes, some for a long 
 
 test('3000 in flight from one channel: the ring has grown to hold them all in slots, none by string', () => {
   const table = new SeqTable<Row>();
-  for (let i = 0; i < 3000; i++) table.add({ id: `web-1.3f2a9c01.${i.toString(36)}`, n: i });
+  for (let i = 0; i < 3000; i++) table.add({ id: `web-1.3f2a9c01.${i.toString(36)}`, n: i, slot: -1 });
   const inside = table as unknown as { mask: number; others: { size: number } };
   assert.equal(inside.mask + 1, 4096);
   assert.equal(inside.others.size, 0);

@@ -13,6 +13,8 @@ import type { RequestTraceContext } from '../observability/diagnostics.js';
  */
 export abstract class Waiter implements Timed {
   id = '';
+  /** Its place in the channel's table of requests in flight (owned by `SeqTable`). */
+  slot = -1;
   route: string | undefined;
   /** performance.now() at admission: the egress event's duration. */
   started = 0;

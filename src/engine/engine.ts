@@ -302,12 +302,11 @@ export class Engine {
 
   private onRequest(link: Link, e: Envelope): void {
     this.stats.received++;
-    if (this.pending.has(e.id)) {
+    const p = new PendingRequest(e, link, this.hooks);
+    if (!this.pending.tryAdd(p)) {
       link.send({ kind: 'error', id: e.id, payload: toWireError(new EngineError(409, `A request with id "${e.id}" is already in progress`, 'DUPLICATE_ID')) });
       return;
     }
-    const p = new PendingRequest(e, link, this.hooks);
-    this.pending.add(p);
     if (this.observer !== undefined) p.arrived = performance.now();
     if (isTracing()) p.span = engineSpan(p);
     let payload: unknown;

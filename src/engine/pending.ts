@@ -38,6 +38,8 @@ interface Outgoing {
  */
 export class PendingRequest implements EngineContext {
   readonly id: string;
+  /** Its place in the engine's table of requests in flight (owned by `SeqTable`). */
+  slot = -1;
   readonly route: string | undefined;
   readonly port: Port;
   readonly replyTo: string;

@@ -11,7 +11,7 @@ import { PipeLink } from '../../src/ipc/transports/pipe.js';
 import { memoryLinkPair } from '../../src/ipc/transports/memory.js';
 import { codecByName } from '../../src/ipc/codecs/index.js';
 import { FrameDecoder } from '../../src/ipc/framing.js';
-import { EngineError, OverloadedError, QueueEmptyError, ResponseTimeoutError, ClientGoneError } from '../../src/errors/index.js';
+import { EngineError, EncodeError, OverloadedError, QueueEmptyError, ResponseTimeoutError, ClientGoneError, StateError } from '../../src/errors/index.js';
 import { assertNoLeaks, resourcesNow, socketPair, waitFor } from '../helpers.js';
 
 let baseline: string[];
@@ -133,6 +133,37 @@ test('maxPending refuses at admission with OverloadedError (503 + Retry-After), 
   gates.forEach((g) => g());
   assert.deepEqual(await Promise.all(admitted), ['ok', 'ok', 'ok']);
   assert.equal(channel.stats.rejected, 1);
+  await close();
+});
+
+test('an id in flight is refused at the channel, and at the engine (409) from another web link; it is free again once its request ended', async () => {
+  const engine = new Engine();
+  const one = await pipePair('json', engine);
+  const two = await pipePair('json', engine);
+  const gates: (() => void)[] = [];
+  engine.handle('hold', (req: { n: number }) => new Promise((r) => gates.push(() => r(req.n))));
+  const first = one.channel.submit({ id: 'same', n: 1 }, { route: 'hold' });
+  await assert.rejects(one.channel.submit({ id: 'same', n: 2 }, { route: 'hold' }), (e: StateError) => e instanceof StateError && /already pending/.test(e.message));
+  assert.equal(one.channel.pendingCount, 1, 'the refused request left nothing in the table');
+  await waitFor(() => gates.length === 1, 2000, 'engine to hold the first');
+  await assert.rejects(two.channel.submit({ id: 'same', n: 3 }, { route: 'hold' }), (e: EngineError) => e.status === 409 && e.code === 'DUPLICATE_ID');
+  assert.equal(engine.pendingCount, 1);
+  gates.shift()!();
+  assert.equal(await first, 1);
+  const again = one.channel.submit({ id: 'same', n: 4 }, { route: 'hold' });
+  await waitFor(() => gates.length === 1, 2000, 'engine to take the id again');
+  gates.shift()!();
+  assert.equal(await again, 4);
+  await one.close();
+  await two.close();
+});
+
+test('a request the codec cannot encode is refused and leaves nothing behind: its id can be used at once', async () => {
+  const { channel, engine, close } = await pipePair();
+  engine.handle('echo', (req: { v: unknown }) => req.v);
+  await assert.rejects(channel.submit({ id: 'big', v: 10n }, { route: 'echo' }), EncodeError);
+  assert.equal(channel.pendingCount, 0);
+  assert.equal(await channel.submit({ id: 'big', v: 'ok' }, { route: 'echo' }), 'ok');
   await close();
 });
 

@@ -128,7 +128,7 @@ export class RedisWebLink extends BackboneLink implements Link {
     if (!this.open) return;
     if (e.kind === 'request') {
       const m = this.entries.seal(e);
-      this.outstanding.add({ id: e.id, stream: e.stream === true });
+      this.outstanding.add({ id: e.id, stream: e.stream === true, slot: -1 });
       const stream = this.keys.requests(this.options.groupOf?.[e.route ?? '']);
       let b = this.batches.get(stream);
       if (!b) this.batches.set(stream, (b = { ids: [], args: [] }));
@@ -277,6 +277,7 @@ export class RedisWebLink extends BackboneLink implements Link {
 interface Outstanding {
   readonly id: string;
   readonly stream: boolean;
+  slot: number;
 }
 
 interface Pending {

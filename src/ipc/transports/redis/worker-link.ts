@@ -35,6 +35,7 @@ interface Running {
   readonly id: string;
   entry: string;
   replyTo: string;
+  slot: number;
 }
 
 const REQUEST_KINDS = ['request'] as const;
@@ -329,11 +330,10 @@ export class RedisWorkerLink extends BackboneLink implements Link {
       }
       this.stats.rerun++;
     }
-    if (this.running.has(e.id)) {
+    if (!this.running.tryAdd({ id: e.id, entry, replyTo, slot: -1 })) {
       this.ackOne(entry);
       return;
     }
-    this.running.add({ id: e.id, entry, replyTo });
     this.deliver(e);
   }
 
