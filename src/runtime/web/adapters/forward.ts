@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { type IPCChannel, DEFAULT_STREAM_WINDOW, Waiter, payloadOf } from '../../../channel/index.js';
+import { type IPCChannel, type SubmitOptions, DEFAULT_STREAM_WINDOW, Waiter } from '../../../channel/index.js';
 import { type Envelope, jsonBytesOf } from '../../../contract/envelope.js';
 import type { ForwardRoute } from '../../../contract/web-spec.js';
-import { type AppinfraError, ClientGoneError, EngineError } from '../../../errors/index.js';
+import { type AppinfraError, ClientGoneError, DecodeError, EngineError } from '../../../errors/index.js';
 import { cancelWhenGone, forget } from './client-gone.js';
 import { RAW_BODY } from './json-body.js';
 import { engineRequest, traceparentOf } from './ingress.js';
@@ -29,14 +29,12 @@ export function registerForward(app: FastifyInstance, route: ForwardRoute, chann
   const passThrough = route.schema?.response === undefined;
   const sse = route.reply === 'sse';
   const window = route.window ?? DEFAULT_STREAM_WINDOW;
+  // One options object per route, its traceparent set per request: `open` reads it and keeps nothing of it.
+  const options: SubmitOptions = { route: route.handler, timeout, traceparent: undefined, wantJson: true };
   const handler = (req: FastifyRequest, reply: FastifyReply): void => {
     const waiter = sse ? new SseReplyWaiter(channel, req, reply, status, window) : new JsonReplyWaiter(req, reply, status, passThrough);
-    const refused = channel.open(waiter, engineRequest(channel, req, req.body), {
-      route: route.handler,
-      timeout,
-      traceparent: traceparentOf(req),
-      wantJson: true,
-    });
+    options.traceparent = traceparentOf(req);
+    const refused = channel.open(waiter, engineRequest(channel, req, req.body), options);
     if (refused) {
       reply.send(refused);
       return;
@@ -68,15 +66,18 @@ class JsonReplyWaiter extends Waiter {
       this.reply.code(this.status).type(JSON_TYPE).send(bytes);
       return;
     }
-    const p = payloadOf(e);
-    if ('error' in p) {
-      this.reply.send(p.error);
+    // The payload read here rather than through payloadOf: no wrapper object per reply.
+    let value: unknown;
+    try {
+      value = e.payload;
+    } catch (err) {
+      this.reply.send(new DecodeError(err));
       return;
     }
     this.reply.code(this.status);
     // A string answer is JSON too, as it is over the pipe: quoted, never sent as text/plain.
-    if (typeof p.value === 'string') this.reply.type(JSON_TYPE).send(JSON.stringify(p.value));
-    else this.reply.send(p.value === undefined ? null : p.value);
+    if (typeof value === 'string') this.reply.type(JSON_TYPE).send(JSON.stringify(value));
+    else this.reply.send(value === undefined ? null : value);
   }
 
   failed(err: AppinfraError): void {
