@@ -76,6 +76,8 @@ export class IPCChannel {
   private readonly waiters = new SeqTable<Waiter>();
   private readonly deadlines = new Deadlines<Waiter>((w) => this.end(w, new ResponseTimeoutError(), true));
   private readonly wallClock = new WallClock();
+  /** Who waits for no request to be pending (`whenIdle`). */
+  private readonly idle = new Set<() => void>();
   private link: Link | undefined;
   private running = false;
   private seq = 0;
@@ -123,6 +125,24 @@ export class IPCChannel {
   async startPolling(): Promise<void> {
     if (!this.link) throw new StateError('IPCChannel has no link: attach a transport before starting it');
     this.running = true;
+  }
+
+  /**
+   * Resolves once no request is pending, or after `ms`: a stop gives what is still out once
+   * its HTTP side has drained (a response callback's report to the engine, a route module's
+   * background call) the rest of its timeout before `stop` fails it.
+   */
+  whenIdle(ms: number): Promise<void> {
+    if (this.waiters.size === 0 || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idle.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.idle.add(done);
+    });
   }
 
   /** Seed `stop_polling`: refuses new submissions and fails every waiter with 503. */
@@ -338,6 +358,7 @@ export class IPCChannel {
     w.ended = true;
     this.waiters.delete(w);
     this.deadlines.delete(w);
+    if (this.idle.size !== 0 && this.waiters.size === 0) for (const done of this.idle) done();
   }
 
   private egress(w: Waiter, outcome: Outcome, status: number): void {

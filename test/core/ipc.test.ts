@@ -167,6 +167,33 @@ test('a request the codec cannot encode is refused and leaves nothing behind: it
   await close();
 });
 
+test('whenIdle: resolves once the last pending request ends, or when its bound passes with requests still out', async () => {
+  const { channel, engine, close } = await pipePair();
+  const gates: (() => void)[] = [];
+  engine.handle('hold', () => new Promise((r) => gates.push(() => r('ok'))));
+  assert.equal(await Promise.race([channel.whenIdle(10_000).then(() => 'idle'), sleep(50).then(() => 'waited')]), 'idle', 'nothing pending: at once');
+  const first = channel.submit({}, { route: 'hold' });
+  const second = channel.submit({}, { route: 'hold' });
+  let idle = false;
+  const waiting = channel.whenIdle(10_000).then(() => (idle = true));
+  await waitFor(() => gates.length === 2, 2000, 'engine to hold both');
+  gates.shift()!();
+  await first;
+  await sleep(20);
+  assert.equal(idle, false, 'one request is still out');
+  gates.shift()!();
+  await second;
+  await waiting;
+  assert.equal(channel.pendingCount, 0);
+  const third = channel.submit({}, { route: 'hold' });
+  await channel.whenIdle(30);
+  assert.equal(channel.pendingCount, 1, 'the bound passed with the request still out');
+  await waitFor(() => gates.length === 1, 2000, 'engine to hold the third');
+  gates.shift()!();
+  assert.equal(await third, 'ok');
+  await close();
+});
+
 test('queue style: requestQ.get / responseQ.put by id, chunks with isFinal end the stream in order', async () => {
   const requestQ = new Queue<any>();
   const responseQ = new Queue<any>();

@@ -6,41 +6,67 @@ import { memoryLinkPair } from './memory.js';
 
 const env = (id: string): Envelope => ({ kind: 'response', id });
 
-test('memory link: delivery is deferred to a microtask and keeps order, one envelope or a batch', async () => {
-  const [a, b] = memoryLinkPair();
+test('memory link: the engine\'s answers reach the web side in the next microtask, in order, one envelope or a batch', async () => {
+  const [web, engine] = memoryLinkPair();
   const got: string[] = [];
-  b.onMessage((e) => got.push(e.id));
-  a.send(env('1'));
+  web.onMessage((e) => got.push(e.id));
+  engine.send(env('1'));
   assert.deepEqual(got, [], 'nothing is delivered synchronously');
   await Promise.resolve();
   assert.deepEqual(got, ['1'], 'alone: in the next microtask');
-  a.send(env('2'));
-  a.send(env('3'));
-  a.send(env('4'));
-  await new Promise((r) => setImmediate(r));
+  engine.send(env('2'));
+  engine.send(env('3'));
+  engine.send(env('4'));
+  await Promise.resolve();
   assert.deepEqual(got, ['1', '2', '3', '4']);
-  a.close();
+  web.close();
 });
 
-test('memory link: what is sent while a batch is handled comes after that batch, in a later turn', async () => {
-  const [a, b] = memoryLinkPair();
+test('memory link: what the web side sends reaches the engine when the poll phase ends, a turn\'s envelopes together and in order', async () => {
+  const [web, engine] = memoryLinkPair();
   const got: string[] = [];
-  b.onMessage((e) => {
-    got.push(e.id);
-    // Re-entrant sends while the batch is being handled.
-    if (e.id === 'x1') a.send(env('y1'));
-    if (e.id === 'x2') a.send(env('y2'));
+  engine.onMessage((e) => got.push(e.id));
+  web.send(env('a'));
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.deepEqual(got, [], 'not in a microtask: the rest of the turn comes first');
+  // Sent from another callback of the same turn (as a second HTTP request is read).
+  await new Promise<void>((resolve) => {
+    process.nextTick(() => {
+      web.send(env('b'));
+      web.send(env('c'));
+      resolve();
+    });
   });
-  a.send(env('x1'));
-  a.send(env('x2'));
-  a.send(env('x3'));
+  assert.deepEqual(got, []);
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(got, ['x1', 'x2', 'x3', 'y1', 'y2']);
-  // And the arrays it reuses start clean: a single envelope after a batch is alone.
-  a.send(env('z'));
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(got, ['x1', 'x2', 'x3', 'y1', 'y2', 'z']);
-  a.close();
+  assert.deepEqual(got, ['a', 'b', 'c'], 'all together once the poll phase ended');
+  web.close();
+});
+
+test('memory link: what is sent while a batch is handled comes after that batch, in a later delivery', async () => {
+  for (const direction of ['to the engine', 'to the web side'] as const) {
+    const [web, engine] = memoryLinkPair();
+    const [from, to] = direction === 'to the engine' ? [web, engine] : [engine, web];
+    const got: string[] = [];
+    to.onMessage((e) => {
+      got.push(e.id);
+      // Re-entrant sends while the batch is being handled.
+      if (e.id === 'x1') from.send(env('y1'));
+      if (e.id === 'x2') from.send(env('y2'));
+    });
+    from.send(env('x1'));
+    from.send(env('x2'));
+    from.send(env('x3'));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(got, ['x1', 'x2', 'x3', 'y1', 'y2'], direction);
+    // And the arrays it reuses start clean: a single envelope after a batch is alone.
+    from.send(env('z'));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(got, ['x1', 'x2', 'x3', 'y1', 'y2', 'z'], direction);
+    web.close();
+  }
 });
 
 test('memory link: closing mid-batch drops the rest, and nothing is delivered after close', async () => {

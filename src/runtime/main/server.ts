@@ -338,7 +338,9 @@ export class Server extends EventEmitter<ServerEvents> {
       // After the web processes: their last requests may still be running on this worker.
       if (this.backbone) await this.backbone.stop(timeout);
       if (this.direct) {
+        const until = performance.now() + timeout * 1000;
         await this.direct.web.drainDirectApp(this.direct.app, timeout);
+        await this.direct.channel.whenIdle(until - performance.now());
         await this.direct.channel.stop();
       }
       // After the web side: requests it was finishing may still need a group process.

@@ -104,7 +104,10 @@ async function main(init: Extract<ToWeb, { type: 'init' }>): Promise<void> {
     stopping = true;
     void (async () => {
       try {
+        const until = performance.now() + timeout * 1000;
         await drainer.drain(timeout);
+        // What is still out (a response callback's report to the engine) gets the rest of the timeout.
+        await channel.whenIdle(until - performance.now());
         await channel.stop();
       } finally {
         // The backbone link removes this process's reply stream and presence key before it goes.
