@@ -18,9 +18,9 @@ const id = fc.oneof(
   fc.string({ maxLength: 5 }),
 );
 
-test('property: a SeqTable answers as a Map keyed by id would, whatever the sequence of adds, tryAdds and deletes', () => {
+test('property: a SeqTable answers as a Map keyed by id would, whatever the sequence of adds, tryAdds, takes and deletes', () => {
   // A stranger (a row never added) may carry any slot: it must not delete the one held.
-  const op = fc.oneof(fc.record({ add: id, checked: fc.boolean() }), fc.record({ del: id, same: fc.boolean(), slot: fc.integer({ min: -1, max: 2 ** 30 }) }));
+  const op = fc.oneof(fc.record({ add: id, checked: fc.boolean() }), fc.record({ del: id, same: fc.boolean(), slot: fc.integer({ min: -1, max: 2 ** 30 }) }), fc.record({ take: id }));
   fc.assert(
     fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
       const table = new SeqTable<Row>();
@@ -40,6 +40,10 @@ test('property: a SeqTable answers as a Map keyed by id would, whatever the sequ
             table.add(row);
             map.set(o.add, row);
           }
+        } else if ('take' in o) {
+          // take: the value held under the id, now gone, or undefined.
+          assert.equal(table.take(o.take), map.get(o.take));
+          map.delete(o.take);
         } else {
           const held = map.get(o.del);
           // Deleting another object with the same id leaves the one held.
@@ -51,7 +55,7 @@ test('property: a SeqTable answers as a Map keyed by id would, whatever the sequ
         assert.equal(table.size, map.size);
       }
       for (const o of ops) {
-        const k = 'add' in o ? o.add : o.del;
+        const k = 'add' in o ? o.add : 'take' in o ? o.take : o.del;
         assert.equal(table.get(k), map.get(k));
       }
       assert.deepEqual(table.values().map((r) => r.n).sort((a, b) => a - b), [...map.values()].map((r) => r.n).sort((a, b) => a - b));

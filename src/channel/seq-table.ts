@@ -89,6 +89,13 @@ export class SeqTable<V extends { readonly id: string; slot: number }> {
     if (slot >= 0 && this.others.size > (this.mask + 1) >> 2 && this.mask + 1 < LAST_RING) this.grow();
   }
 
+  /** Removes the value held under `id` and returns it; undefined when there is none. */
+  take(id: string): V | undefined {
+    const v = this.get(id);
+    if (v !== undefined) this.delete(v);
+    return v;
+  }
+
   /** Removes `value` if it is the one held under its id. */
   delete(value: V): boolean {
     // A value never added here cannot be the one in the slot its `slot` names, whatever that says.

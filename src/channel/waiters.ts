@@ -4,12 +4,20 @@ import type { IPCChannel } from './channel.js';
 import { ChunkStream } from './stream.js';
 import { Waiter } from './waiter.js';
 
-/** Reads a received payload; bytes that do not decode become the request's error (a generic 500), never a crash. */
-export function payloadOf(e: Envelope): { value: unknown } | { error: AppinfraError } {
+/** A received payload whose bytes do not decode: the request's error (a generic 500), never a crash. */
+export class UnreadablePayload {
+  readonly error: AppinfraError;
+  constructor(cause: unknown) {
+    this.error = new DecodeError(cause);
+  }
+}
+
+/** Reads a received payload: its value, or `UnreadablePayload`. Nothing is made for a payload that reads (one per reply). */
+export function payloadOf(e: Envelope): unknown {
   try {
-    return { value: e.payload };
+    return e.payload;
   } catch (err) {
-    return { error: new DecodeError(err) };
+    return new UnreadablePayload(err);
   }
 }
 
@@ -52,9 +60,9 @@ export class CallWaiter extends SignalledWaiter {
 
   receive(e: Envelope): void {
     this.release();
-    const p = payloadOf(e);
-    if ('error' in p) this.reject(p.error);
-    else this.resolve(p.value);
+    const value = payloadOf(e);
+    if (value instanceof UnreadablePayload) this.reject(value.error);
+    else this.resolve(value);
   }
 
   failed(err: AppinfraError): void {
@@ -85,14 +93,14 @@ export class StreamWaiter extends SignalledWaiter {
   }
 
   receive(e: Envelope): void {
-    const p = payloadOf(e);
-    if ('error' in p) {
+    const value = payloadOf(e);
+    if (value instanceof UnreadablePayload) {
       if (!this.ended) this.channel.cancel(this);
       this.release();
-      this.stream.fail(p.error);
+      this.stream.fail(value.error);
       return;
     }
-    if (p.value !== undefined || e.kind === 'chunk') this.stream.push(p.value);
+    if (value !== undefined || e.kind === 'chunk') this.stream.push(value);
     if (e.kind !== 'chunk') {
       this.release();
       this.stream.end();

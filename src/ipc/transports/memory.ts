@@ -5,7 +5,7 @@ import type { Link } from './link.js';
  * When a link hands its peer what was sent to it: in a microtask, or once the event loop's
  * poll phase has ended (`setImmediate`), all that arrived meanwhile together.
  */
-export type Delivery = 'microtask' | 'poll-end';
+type Delivery = 'microtask' | 'poll-end';
 
 /**
  * In-process link pair for direct mode and unit tests: the same envelope path as the

@@ -138,8 +138,7 @@ export class RedisWebLink extends BackboneLink implements Link {
       return;
     }
     if (e.kind === 'cancel') {
-      const o = this.outstanding.get(e.id);
-      if (o) this.outstanding.delete(o);
+      this.outstanding.take(e.id);
       // Cancelled in the turn it was sent: it never leaves.
       for (const b of this.batches.values()) {
         const i = b.ids.indexOf(e.id);
@@ -266,9 +265,7 @@ export class RedisWebLink extends BackboneLink implements Link {
 
   /** A framework answer for a request that never reached (or cannot come back from) a worker. */
   private answer(id: string, err: Error): void {
-    const o = this.outstanding.get(id);
-    if (!o) return;
-    this.outstanding.delete(o);
+    if (!this.outstanding.take(id)) return;
     this.deliver({ kind: 'error', id, payload: toWireError(err) });
   }
 

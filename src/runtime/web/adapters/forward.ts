@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { type IPCChannel, type SubmitOptions, DEFAULT_STREAM_WINDOW, Waiter } from '../../../channel/index.js';
+import { type IPCChannel, type SubmitOptions, DEFAULT_STREAM_WINDOW, UnreadablePayload, Waiter, payloadOf } from '../../../channel/index.js';
 import { type Envelope, jsonBytesOf } from '../../../contract/envelope.js';
 import type { ForwardRoute } from '../../../contract/web-spec.js';
-import { type AppinfraError, ClientGoneError, DecodeError, EngineError } from '../../../errors/index.js';
+import { type AppinfraError, ClientGoneError, EngineError } from '../../../errors/index.js';
 import { cancelWhenGone, forget } from './client-gone.js';
 import { RAW_BODY } from './json-body.js';
 import { engineRequest, traceparentOf } from './ingress.js';
@@ -66,12 +66,9 @@ class JsonReplyWaiter extends Waiter {
       this.reply.code(this.status).type(JSON_TYPE).send(bytes);
       return;
     }
-    // The payload read here rather than through payloadOf: no wrapper object per reply.
-    let value: unknown;
-    try {
-      value = e.payload;
-    } catch (err) {
-      this.reply.send(new DecodeError(err));
+    const value = payloadOf(e);
+    if (value instanceof UnreadablePayload) {
+      this.reply.send(value.error);
       return;
     }
     this.reply.code(this.status);
